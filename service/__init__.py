@@ -1,0 +1,92 @@
+"""The legal-news-tagger REST service (an application factory, flaskr-style)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Mapping
+
+from apiflask import APIFlask
+from flask import g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from training import __version__
+from training.config import Settings
+
+from .errors import ApiError, from_status
+
+log = logging.getLogger("service.request")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
+    """Build the app. test_config may hold Flask config and a `TAGGER` Settings (or dict of overrides)."""
+    app = APIFlask(__name__, title="legal-news-tagger", version=__version__, docs_path=None, spec_path="/openapi.json")
+    test_config = dict(test_config or {})
+    overrides = test_config.pop("TAGGER", None)
+    settings = overrides if isinstance(overrides, Settings) else Settings.from_env(**(overrides or {}))
+    app.config.update(
+        TAGGER=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_AS_ASCII=False,
+        SYNC_LOCAL_SPEC=False,
+        INFO={"description": "Tags Chinese legal-affairs news: policing, courts, procuratorate, legal_publicity."},
+    )
+    app.json.ensure_ascii = False
+    app.config.update(test_config)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
+
+    _register_errors(app)
+    _register_request_log(app)
+
+    from . import api, metrics
+    from .registry import ModelRegistry
+
+    metrics.init_app(app)
+    app.register_blueprint(api.bp)
+    ModelRegistry(settings.models_dir, reload_interval=float(app.config.get("MODEL_RELOAD_SECONDS", 2.0))).init_app(app)
+
+    @app.get("/docs")
+    @app.doc(hide=True)
+    def docs():
+        """A readable API page rendered from the same OpenAPI document (no external assets)."""
+        return render_template("docs.html", spec=app.spec)
+
+    return app
+
+
+def _register_errors(app: APIFlask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error.to_dict(), error.status_code
+
+    @app.error_processor
+    def _framework_error(error):
+        # 404/405/413 and webargs errors raised by the framework, in our error format.
+        message = None if error.status_code in (404, 405, 413, 500) else error.message
+        return from_status(error.status_code, message).to_dict(), error.status_code, error.headers
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        return from_status(error.code or 500).to_dict(), error.code or 500
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return from_status(500).to_dict(), 500
+
+
+def _register_request_log(app: APIFlask) -> None:
+    @app.before_request
+    def _t0():
+        g.t0 = time.perf_counter()
+
+    @app.after_request
+    def _log(response):
+        if request.path not in ("/healthz", "/metrics"):
+            log.info(json.dumps({
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 2),
+                "bytes_in": request.content_length or 0, "model": g.get("model_version"),
+            }, ensure_ascii=False))
+        return response

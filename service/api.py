@@ -1,0 +1,105 @@
+"""Classification and model-information endpoints. Views parse, call, respond."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import current_app, g
+
+from training import artifacts
+from training.errors import ModelError
+from training.taxonomy import load_taxonomy
+
+from . import body, schemas
+from .errors import ApiError
+from .metrics import record_classification
+from .registry import current_tagger, get_registry
+
+bp = APIBlueprint("api", __name__, tag="Tagging")
+
+
+def _settings():
+    return current_app.config["TAGGER"]
+
+
+def _check_text(value: str, field: str) -> None:
+    if not value.strip():
+        raise ApiError(400, "empty_text", f"{field} is empty or only whitespace; send the article text", field=field)
+    limit = _settings().max_text_chars
+    if len(value) > limit:
+        raise ApiError(413, "text_too_long", f"{field} has {len(value)} characters; the limit is {limit} (TAGGER_MAX_TEXT_CHARS)", field=field)
+
+
+@bp.post("/classify")
+@body.parsed(schemas.ClassifyIn)
+@bp.input(schemas.ClassifyIn, validation=False, arg_name="_documented")
+@bp.output(schemas.ClassifyOut)
+@bp.doc(summary="Tag one article or a batch", responses={400: "Bad input", 413: "Too large"})
+def classify(_documented=None):
+    """Tags for `text` (one article) or `texts` (a batch, in input order); a text/plain body is one text."""
+    data = g.body
+    texts = [data["text"]] if "text" in data else data["texts"]
+    if "texts" in data:
+        if not texts:
+            raise ApiError(400, "empty_batch", "texts is an empty list; send at least one string", field="texts")
+        if len(texts) > _settings().max_batch:
+            raise ApiError(413, "batch_too_large", f"texts has {len(texts)} items; the limit is {_settings().max_batch} (TAGGER_MAX_BATCH)", field="texts")
+    for i, text in enumerate(texts):
+        _check_text(text, "text" if "text" in data else f"texts.{i}")
+    tagger = _tagger()
+    threshold = data.get("threshold")
+    if isinstance(threshold, dict):
+        unknown = sorted(set(threshold) - set(tagger.labels))
+        if unknown:
+            raise ApiError(400, "invalid_field", f"threshold names unknown label {unknown[0]!r}; labels: {', '.join(tagger.labels)}", field="threshold")
+    results = tagger.classify(texts, threshold=threshold, explain=8 if data["explain"] else 0, keywords=data["keywords"])
+    g.model_version = tagger.version
+    record_classification(results)
+    if "text" in data:
+        return {**results[0].to_dict(), "model": tagger.version}
+    return {"results": [r.to_dict() for r in results], "model": tagger.version}
+
+
+def _tagger():
+    try:
+        return current_tagger()
+    except ModelError as exc:
+        raise ApiError(503, "no_model", f"no model is loaded: {exc}") from None
+
+
+@bp.get("/labels")
+@bp.output(schemas.LabelsOut)
+def labels():
+    """The taxonomy: label ids, Chinese names, definitions."""
+    return {"labels": [label.to_dict() for label in load_taxonomy(_settings().taxonomy_path)]}
+
+
+@bp.get("/models")
+@bp.output(schemas.ModelsOut)
+def models():
+    """The active model version and every stored version."""
+    models_dir = _settings().models_dir
+    state = artifacts.read_active(models_dir)
+    return {"active": state["active"] or get_registry().get().version, "versions": artifacts.list_versions(models_dir)}
+
+
+@bp.get("/models/<version>")
+def model_detail(version: str):
+    """A version's model.json: labels, thresholds, metrics, training data, library versions."""
+    try:
+        return artifacts.read_meta(_settings().models_dir, version)
+    except ModelError as exc:
+        raise ApiError(404, "no_such_model", str(exc)) from None
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """A model is loaded and answers a probe text."""
+    tagger = _tagger()
+    tagger.classify(["法院依法公开宣判一起盗窃案。"])
+    return {"status": "ready", "model": tagger.version}

@@ -1,0 +1,103 @@
+"""Model registry: loads the active model once per process and follows activations.
+
+Every worker checks models/active.json at most every `reload_interval` seconds (one stat call)
+and swaps in the newly active version; a request keeps the Tagger it started with, so in-flight
+requests finish on their model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from training import artifacts
+from training.errors import ModelError
+from training.tagger import Tagger
+from training.tokenize import warm_up
+
+log = logging.getLogger(__name__)
+
+
+class ModelRegistry:
+    """Holds the active Tagger of this process; `init_app` loads it before the first request."""
+
+    def __init__(self, models_dir: Path, reload_interval: float = 2.0) -> None:
+        self.models_dir = Path(models_dir)
+        self.reload_interval = reload_interval
+        self._tagger: Tagger | None = None
+        self._cache: dict[str, Tagger] = {}
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._stamp: tuple[int, int] | None = None
+        self.error: str | None = None
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["model_registry"] = self
+        warm_up()
+        try:
+            self.refresh(force=True)
+        except ModelError as exc:
+            # Serve anyway (healthz, labels, docs); /readyz and /classify report the problem.
+            self.error = str(exc)
+            log.error("no model loaded: %s", exc)
+
+    def _active_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.models_dir / artifacts.ACTIVE_FILE)
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def load(self, version: str) -> Tagger:
+        """A verified Tagger for a version (cached per process)."""
+        tagger = self._cache.get(version)
+        if tagger is None:
+            pipeline, meta = artifacts.load_model(self.models_dir, version)
+            tagger = self._cache[version] = Tagger(pipeline, meta)
+            # Keep the active model and the previous one; drop older ones from memory.
+            for old in list(self._cache)[:-2]:
+                self._cache.pop(old, None)
+        return tagger
+
+    def refresh(self, force: bool = False) -> Tagger:
+        """Reload if active.json changed since the last look (checked at most every interval)."""
+        now = time.monotonic()
+        if not force and self._tagger is not None and now - self._checked < self.reload_interval:
+            return self._tagger
+        with self._lock:
+            self._checked = now
+            stamp = self._active_stamp()
+            if force or stamp != self._stamp or self._tagger is None:
+                version = artifacts.active_version(self.models_dir)
+                if self._tagger is None or self._tagger.version != version:
+                    self._tagger = self.load(version)
+                    log.info("serving model %s", version)
+                self._stamp = stamp
+                self.error = None
+        return self._tagger
+
+    def get(self) -> Tagger:
+        """The Tagger to use for this request; raises ModelError if none can be loaded."""
+        try:
+            return self.refresh()
+        except ModelError as exc:
+            self.error = str(exc)
+            if self._tagger is not None:  # keep serving the model we have
+                log.error("model refresh failed, keeping %s: %s", self._tagger.version, exc)
+                return self._tagger
+            raise
+
+
+def get_registry() -> ModelRegistry:
+    """The registry of the current app."""
+    return current_app.extensions["model_registry"]
+
+
+def current_tagger() -> Tagger:
+    """The active model for the current request."""
+    return get_registry().get()

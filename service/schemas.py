@@ -1,0 +1,84 @@
+"""Request and response schemas: they validate requests and generate /openapi.json."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.validators import Range
+from marshmallow import ValidationError, validates_schema
+
+
+def _check_threshold(value) -> None:
+    """A number in [0, 1], or a map of label → number in [0, 1]."""
+    def ok(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x <= 1.0
+
+    if isinstance(value, dict):
+        bad = [k for k, v in value.items() if not ok(v)]
+        if bad or not value:
+            raise ValidationError(f"threshold for {bad[0] if bad else '(none)'} must be a number between 0 and 1")
+    elif not ok(value):
+        raise ValidationError("threshold must be a number between 0 and 1, or a map of label to such a number")
+
+
+class ClassifyIn(Schema):
+    text = String(metadata={"description": "One article (or a whole page with split=true)."})
+    texts = List(String(), metadata={"description": "A batch of articles, classified in one pass."})
+    threshold = Raw(validate=_check_threshold, metadata={"description": "Number or {label: number} overriding the tuned thresholds."})
+    explain = Boolean(load_default=False, metadata={"description": "Return the terms that pushed each returned label up."})
+    keywords = Integer(strict=True, validate=Range(0, 50), load_default=0, metadata={"description": "Return the top-k key terms of each text."})
+
+    @validates_schema
+    def _one_input(self, data, **kwargs):
+        if ("text" in data) == ("texts" in data):
+            raise ValidationError("give exactly one of 'text' (a string) or 'texts' (a list of strings)", "text")
+
+
+class Evidence(Schema):
+    term = String()
+    kind = String(metadata={"description": "words, chars (n-gram) or cues (taxonomy feature)"})
+    weight = Float()
+
+
+class KeyTerm(Schema):
+    term = String()
+    weight = Float()
+
+
+class ResultOut(Schema):
+    labels = List(String())
+    scores = Dict(String(), Float())
+    explain = Dict(String(), List(Nested(Evidence)))
+    keywords = List(Nested(KeyTerm))
+
+
+class ClassifyOut(ResultOut):
+    model = String()
+    results = List(Nested(ResultOut))
+
+
+class LabelOut(Schema):
+    id = String()
+    name = String()
+    definition = String()
+    includes = List(String())
+    excludes = List(String())
+
+
+class LabelsOut(Schema):
+    labels = List(Nested(LabelOut))
+
+
+class ModelsOut(Schema):
+    active = String(allow_none=True)
+    versions = List(String())
+
+
+class ErrorBody(Schema):
+    code = String()
+    message = String()
+    field = String()
+
+
+class ErrorOut(Schema):
+    error = Nested(ErrorBody)

@@ -1,0 +1,210 @@
+"""Versioned model artifacts: atomic writes, checksum and library-version checks, active pointer.
+
+Layout: models/<version>/{model.joblib, model.json} and models/active.json naming the active
+version and the activation history (for rollback). A version directory is never modified after
+it is renamed into place, except model.json's `metrics.gold`, which is rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from .errors import ModelError, ModelNotFound
+
+MODEL_FILE = "model.joblib"
+META_FILE = "model.json"
+ACTIVE_FILE = "active.json"
+VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Pickles are only safe to load with the libraries that wrote them; these must match exactly
+# (major.minor), the others are recorded for the record.
+PINNED = ("scikit-learn", "numpy", "scipy")
+RECORDED = ("joblib", "jieba", "rjieba")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a pickled pipeline depends on."""
+    versions = {"python": platform.python_version()}
+    for name in PINNED + RECORDED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = ""
+    return versions
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def new_version() -> str:
+    """A sortable, unique version name: UTC time plus a short random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def check_version_name(version: str) -> str:
+    """Reject names that are not plain version names (no paths, no dots at the start)."""
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise ModelNotFound(f"{version!r} is not a model version name (letters, digits, . _ - only)")
+    return version
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None = None) -> Path:
+    """Write pipeline + metadata into a temp dir, then rename it to models_dir/<version>.
+
+    An exception anywhere leaves models_dir exactly as it was (the temp dir is removed).
+    """
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = check_version_name(version or new_version())
+    final = models_dir / version
+    if final.exists():
+        raise ModelError(f"model version {version} already exists in {models_dir}; versions are never overwritten")
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=models_dir))
+    try:
+        model_path = tmp / MODEL_FILE
+        joblib.dump(pipeline, model_path, compress=3)
+        with open(model_path, "rb") as handle:
+            os.fsync(handle.fileno())
+        meta = {
+            **meta,
+            "version": version,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "libraries": library_versions(),
+            "file": {"name": MODEL_FILE, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
+        }
+        _write_json_atomic(tmp / META_FILE, meta)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_meta(models_dir: Path, version: str) -> dict:
+    """A version's model.json."""
+    path = Path(models_dir) / check_version_name(version) / META_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelNotFound(f"no model version {version!r} in {models_dir}; see `legal-tagger models`") from None
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: corrupt metadata ({exc.msg}); retrain or restore this version") from None
+
+
+def update_meta(models_dir: Path, version: str, **fields: Any) -> dict:
+    """Merge fields into a version's model.json (atomic rewrite); the model file is untouched."""
+    meta = read_meta(models_dir, version)
+    for key, value in fields.items():
+        if isinstance(value, dict) and isinstance(meta.get(key), dict):
+            meta[key] = {**meta[key], **value}
+        else:
+            meta[key] = value
+    _write_json_atomic(Path(models_dir) / version / META_FILE, meta)
+    return meta
+
+
+def verify(models_dir: Path, version: str) -> dict:
+    """Check a version's checksum and library versions; return its metadata or raise ModelError."""
+    meta = read_meta(models_dir, version)
+    path = Path(models_dir) / version / meta.get("file", {}).get("name", MODEL_FILE)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file missing; retrain or restore version {version}")
+    expected = meta.get("file", {}).get("sha256")
+    if not expected or sha256_file(path) != expected:
+        raise ModelError(
+            f"{path}: checksum does not match model.json; the file was altered or is not ours — "
+            f"refusing to load it (retrain with `legal-tagger train`)"
+        )
+    current = library_versions()
+    for name in PINNED:
+        built = meta.get("libraries", {}).get(name, "")
+        if _minor(built) != _minor(current[name]):
+            raise ModelError(
+                f"model {version} was built with {name} {built or '?'} but {current[name] or 'none'} "
+                f"is installed; install {name}=={built} or retrain with `legal-tagger train`"
+            )
+    return meta
+
+
+def load_model(models_dir: Path, version: str) -> tuple[Any, dict]:
+    """Verify, then unpickle a version: (pipeline, metadata)."""
+    meta = verify(models_dir, version)
+    return joblib.load(Path(models_dir) / version / meta["file"]["name"]), meta
+
+
+def list_versions(models_dir: Path) -> list[str]:
+    """Complete versions (those with model.json), oldest first."""
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return []
+    return sorted(
+        p.name for p in models_dir.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / META_FILE).is_file()
+    )
+
+
+def read_active(models_dir: Path) -> dict:
+    """{'active': version or None, 'history': [previous versions, newest last]}."""
+    path = Path(models_dir) / ACTIVE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"active": None, "history": []}
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: corrupt ({exc.msg}); run `legal-tagger activate VERSION`") from None
+    return {"active": data.get("active"), "history": list(data.get("history", []))}
+
+
+def active_version(models_dir: Path) -> str:
+    """The active version, or the newest one if none was ever activated."""
+    active = read_active(models_dir)["active"]
+    if active:
+        return active
+    versions = list_versions(models_dir)
+    if not versions:
+        raise ModelNotFound(f"no model in {models_dir}; train one with `legal-tagger train labels/corpus.csv`")
+    return versions[-1]
+
+
+def set_active(models_dir: Path, version: str) -> dict:
+    """Verify a version and make it active (atomic pointer swap); remember the previous one."""
+    verify(models_dir, version)
+    state = read_active(models_dir)
+    if state["active"] and state["active"] != version:
+        state["history"] = (state["history"] + [state["active"]])[-50:]
+    state["active"] = version
+    _write_json_atomic(Path(models_dir) / ACTIVE_FILE, state)
+    return state

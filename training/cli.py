@@ -1,0 +1,255 @@
+"""The `legal-tagger` command line: train, evaluate, validate, classify, serve, models."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import artifacts
+from .config import get_settings
+from .errors import TaggerError
+from .taxonomy import label_ids, load_taxonomy
+
+
+def translated(func):
+    """Turn the library's named errors into one-line CLI errors (exit status 1)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except TaggerError as exc:
+            raise click.ClickException(str(exc)) from None
+        except ValueError as exc:  # bad hyper-parameter or setting
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _progress(label: str, total: int):
+    """A progress bar on stderr (click's, which hides itself when stderr is not a terminal)."""
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="legal-news-tagger")
+def main() -> None:
+    """Tag Chinese legal-affairs news: policing, courts, procuratorate, legal_publicity."""
+
+
+@main.command()
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@translated
+def validate(csv_path: Path) -> None:
+    """Check a labeled CSV without training.
+
+    Example: legal-tagger validate labels/corpus.csv
+    """
+    from .data import read_csv
+
+    settings = get_settings()
+    dataset = read_csv(csv_path, label_ids(settings.taxonomy_path))
+    for warning in dataset.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    counts = {label: sum(label in s for s in dataset.labels) for label in label_ids(settings.taxonomy_path)}
+    click.echo(f"{csv_path}: {len(dataset)} rows OK; per label: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or models/).")
+@click.option("--version", "version", help="Version name (default: UTC time + random suffix).")
+@click.option("--activate/--no-activate", default=True, show_default=True, help="Make the new version the active one.")
+@click.option("--cv/--no-cv", "run_cv", default=True, show_default=True, help="Report whole-pipeline 5-fold CV metrics.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Hyper-parameter override, e.g. --param C=2.")
+@translated
+def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: bool, run_cv: bool, params: tuple[str, ...]) -> None:
+    """Train a model from a labeled CSV (columns text,labels; optional id,title).
+
+    Example: legal-tagger train labels/corpus.csv --out models/
+    """
+    from . import pipeline as model_pipeline
+    from .data import read_csv
+    from .evaluate import format_report
+    from .tokenize import resolve_backend
+
+    settings = get_settings()
+    out_dir = out_dir or settings.models_dir
+    labels = label_ids(settings.taxonomy_path)
+    overrides = dict(p.split("=", 1) for p in params if "=" in p)
+    bad = [p for p in params if "=" not in p]
+    if bad:
+        raise click.ClickException(f"--param {bad[0]!r} must look like NAME=VALUE")
+    checked = model_pipeline.check_params(overrides)
+    dataset = read_csv(csv_path, labels)
+    for warning in dataset.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    metrics = {}
+    if run_cv:
+        with _progress("cross-validating", checked["cv"]) as bar:
+            cv = model_pipeline.cross_validate(dataset, labels, overrides, folds=checked["cv"], progress=lambda i, n: bar.update(1))
+        click.echo(format_report(cv, "cross-validation on the training CSV"), err=True)
+        metrics["cv"] = cv
+    click.echo("fitting the final model…", err=True)
+    pipe, info = model_pipeline.fit(dataset, labels, overrides)
+    meta = {
+        "labels": labels,
+        "label_names": {label.id: label.name for label in load_taxonomy(settings.taxonomy_path)},
+        "thresholds": info["thresholds"],
+        "params": info["params"],
+        "metrics": metrics,
+        "training": {
+            "file": csv_path.name, "sha256": dataset.sha256, "rows": len(dataset),
+            "fit_seconds": info["fit_seconds"],
+            "per_label": {label: sum(label in s for s in dataset.labels) for label in labels},
+        },
+        "tokenizer": resolve_backend(settings.tokenizer_backend),
+    }
+    path = artifacts.save_model(pipe, meta, out_dir, version)
+    if activate:
+        artifacts.set_active(out_dir, path.name)
+    click.echo(f"saved {path}{' (active)' if activate else ''}; thresholds {info['thresholds']}")
+
+
+def _load_tagger(version: str | None):
+    from .tagger import Tagger
+
+    settings = get_settings()
+    version = version or artifacts.active_version(settings.models_dir)
+    pipe, meta = artifacts.load_model(settings.models_dir, version)
+    return Tagger(pipe, meta)
+
+
+@main.command()
+@click.argument("data_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", "version", help="Model version (default: the active one).")
+@click.option("--record", metavar="NAME", help="Store the scores in the model's model.json under metrics.gold.NAME.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@translated
+def evaluate(data_path: Path, version: str | None, record: str | None, as_json: bool) -> None:
+    """Score a model on a labeled CSV or JSONL (text, labels, optional `optional`).
+
+    Example: legal-tagger evaluate gold.jsonl --model 20260101-000000-abc123
+    """
+    from .data import read_dataset
+    from .evaluate import format_report, score
+
+    tagger = _load_tagger(version)
+    dataset = read_dataset(data_path, tagger.labels)
+    predicted = []
+    with _progress("classifying", len(dataset)) as bar:
+        for start in range(0, len(dataset), 64):
+            batch = dataset.texts[start:start + 64]
+            predicted += [set(r.labels) for r in tagger.classify(batch)]
+            bar.update(len(batch))
+    report = score(dataset.labels, predicted, tagger.labels, dataset.optional)
+    report["model"] = tagger.version
+    report["file_sha256"] = dataset.sha256
+    if record:
+        artifacts.update_meta(get_settings().models_dir, tagger.version, metrics={**tagger.meta.get("metrics", {}), "gold": {**tagger.meta.get("metrics", {}).get("gold", {}), record: report}})
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, f"{data_path.name} · model {tagger.version}"))
+
+
+@main.command()
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--jsonl", is_flag=True, help="Input: one JSON object with a 'text' field per line; output: one JSON object per line.")
+@click.option("--model", "version", help="Model version (default: the active one).")
+@click.option("--batch", default=64, show_default=True, help="Texts vectorized together.")
+@translated
+def classify(source, jsonl: bool, version: str | None, batch: int) -> None:
+    """Print tags for a text file (one article) or, with --jsonl, for each line.
+
+    Examples: legal-tagger classify article.txt
+              cat items.jsonl | legal-tagger classify --jsonl - > tagged.jsonl
+    """
+    from .data import decode
+
+    tagger = _load_tagger(version)
+    raw = decode(source.read(), getattr(source, "name", "input"))
+    if not jsonl:
+        if not raw.strip():
+            raise click.ClickException("input is empty; give a file with article text")
+        result = tagger.classify([raw])[0]
+        click.echo(json.dumps({**result.to_dict(), "model": tagger.version}, ensure_ascii=False))
+        return
+    items = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"line {number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise click.ClickException(f"line {number}: needs a string field 'text'")
+        items.append(item)
+    out = sys.stdout
+    for start in range(0, len(items), batch):
+        chunk = items[start:start + batch]
+        for item, result in zip(chunk, tagger.classify([i["text"] for i in chunk])):
+            record = {k: v for k, v in item.items() if k != "text"}
+            record.update(result.to_dict())
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+@main.command()
+@translated
+def models() -> None:
+    """List model versions; the active one is marked with *.
+
+    Example: legal-tagger models
+    """
+    settings = get_settings()
+    active = artifacts.read_active(settings.models_dir)["active"]
+    for version in artifacts.list_versions(settings.models_dir):
+        meta = artifacts.read_meta(settings.models_dir, version)
+        cv = meta.get("metrics", {}).get("cv", {}).get("macro_f1")
+        click.echo(f"{'*' if version == active else ' '} {version}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
+
+
+@main.command()
+@click.argument("version")
+@translated
+def activate(version: str) -> None:
+    """Make VERSION the active model (checksum and library versions are verified first).
+
+    Example: legal-tagger activate 20260101-000000-abc123
+    """
+    state = artifacts.set_active(get_settings().models_dir, version)
+    click.echo(f"active: {state['active']}")
+
+
+@main.command()
+@click.option("--host", help="Bind address (default TAGGER_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default TAGGER_PORT or 8000).")
+@click.option("--workers", type=int, help="gunicorn worker processes (default: one per CPU core).")
+@click.option("--threads", type=int, help="Threads per worker (default 1: sync workers).")
+@translated
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    """Run the REST service under gunicorn, model preloaded in every worker.
+
+    Example: legal-tagger serve --host 0.0.0.0 --port 8000
+    """
+    settings = get_settings()
+    argv = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host or settings.host}:{port or settings.port}",
+        "--workers", str(workers or settings.workers),
+        "--threads", str(threads or settings.threads),
+        "--log-level", settings.log_level,
+        "--preload",
+        "--access-logfile", "-",
+        "service.wsgi:app",
+    ]
+    click.echo(" ".join(argv[2:]), err=True)
+    os.execv(sys.executable, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

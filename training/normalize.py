@@ -1,0 +1,104 @@
+"""Text normalization shared by training and serving: reflow hard wraps, fold widths, strip markup."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# A line that ends with one of these closes a sentence, so the line break after it is kept.
+SENTENCE_END = set("。！？!?；;：:…”」』）)】》")
+_MARKUP = re.compile(r"(\*\*|__|~~|`+|^\s{0,3}#{1,6}\s+|^\s{0,3}>\s?|<[^<>\n]{1,40}>)", re.M)
+_SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200b\ufeff]+")
+_BLANKS = re.compile(r"\n{2,}")
+
+# Full-width ASCII letters, digits and space fold to half-width; Chinese punctuation stays as it is.
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code - 0xFEE0).isalnum()}
+_WIDTH.update({0x3000: 0x20})
+
+
+def is_cjk(ch: str) -> bool:
+    """True for a CJK unified ideograph."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+class Reflowed(NamedTuple):
+    """Reflowed text and, for each of its characters, the index of its source in the original."""
+
+    text: str
+    offsets: list[int]
+
+
+def _join(prev: str, nxt: str) -> str:
+    """What replaces a single line break between two characters."""
+    if prev in SENTENCE_END:
+        return "\n"
+    if prev.isascii() and prev.isalnum() and nxt.isascii() and nxt.isalnum():
+        return " "  # an English word wrap
+    return ""
+
+
+def reflow(text: str) -> Reflowed:
+    """Join hard-wrapped lines inside sentences; keep paragraph breaks; keep every other character.
+
+    A single line break after sentence-ending punctuation or a blank line is a paragraph break
+    ("\\n"); any other line break is a wrap and disappears (or becomes a space between two Latin
+    words). Runs of spaces collapse to one space. Every non-whitespace character survives.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        ch = text[i]
+        if ch in "\r\n" or _SPACES.match(ch):
+            j = i
+            newlines = 0
+            first_newline = -1
+            while j < n and (text[j] in "\r\n" or _SPACES.match(text[j])):
+                if text[j] == "\n" or (text[j] == "\r" and (j + 1 >= n or text[j + 1] != "\n")):
+                    newlines += 1
+                    if first_newline < 0:
+                        first_newline = j
+                j += 1
+            prev = out[-1] if out else ""
+            nxt = text[j] if j < n else ""
+            if not prev or not nxt:
+                sep, at = "", i
+            elif newlines >= 2:
+                sep, at = "\n", first_newline
+            elif newlines == 1:
+                sep, at = _join(prev, nxt), first_newline
+            else:
+                sep, at = (" " if not (is_cjk(prev) and is_cjk(nxt)) else ""), i
+            if sep:
+                out.append(sep)
+                offsets.append(at)
+            i = j
+            continue
+        out.append(ch)
+        offsets.append(i)
+        i += 1
+    return Reflowed("".join(out), offsets)
+
+
+def fold_width(text: str) -> str:
+    """Fold full-width letters, digits and the ideographic space to their half-width forms."""
+    return text.translate(_WIDTH)
+
+
+def strip_markup(text: str) -> str:
+    """Remove Markdown/HTML emphasis marks that e-paper exports leave behind."""
+    return _MARKUP.sub("", text)
+
+
+def normalize_text(text: str) -> str:
+    """The canonical form every model sees: markup stripped, widths folded, lines reflowed."""
+    text = strip_markup(fold_width(text.replace("\r\n", "\n")))
+    flowed = reflow(text).text
+    return _BLANKS.sub("\n", flowed).strip()
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """Split a normalized text into (first line, rest): the first line is often the headline."""
+    head, _, rest = text.partition("\n")
+    return head, rest

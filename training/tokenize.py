@@ -1,0 +1,117 @@
+"""Word tokenization: jieba's algorithm and dictionary plus our legal dictionary, loaded once.
+
+`tokenize` is the named module-level function every pipeline stores (pickles keep its import
+path), so training and serving cut words the same way. The backend is rjieba (jieba-rs, ~20x
+faster) when installed and jieba otherwise; tests assert both give the same tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import get_settings
+
+log = logging.getLogger(__name__)
+
+_KEEP = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
+_ASCII_PIECE = re.compile(r"[0-9]+|[a-z]+")
+_lock = threading.Lock()
+_cutters: dict[tuple[str, str], Callable[[str], list[str]]] = {}
+
+
+def read_user_dict(path: Path) -> list[tuple[str, int | None, str | None]]:
+    """Parse a jieba user dictionary: `word [freq] [pos]` per line; '#' starts a comment."""
+    entries = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        parts = line.split("#", 1)[0].split()
+        if not parts:
+            continue
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        pos = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
+        entries.append((parts[0], freq, pos))
+    return entries
+
+
+def _jieba_cutter(dict_path: Path) -> Callable[[str], list[str]]:
+    import jieba
+
+    tk = jieba.Tokenizer()
+    # jieba caches its prefix dictionary in a temp dir that may not survive; keep it in our cache.
+    cache_dir = get_settings().cache_dir
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tk.tmp_dir = str(cache_dir)
+    except OSError:
+        log.warning("cannot create %s; jieba will rebuild its dictionary cache", cache_dir)
+    jieba.setLogLevel(logging.WARNING)
+    tk.initialize()
+    for word, freq, pos in read_user_dict(dict_path) if dict_path.exists() else []:
+        tk.add_word(word, freq, pos)
+    return lambda text: tk.lcut(text, HMM=True)
+
+
+def _rjieba_cutter(dict_path: Path) -> Callable[[str], list[str]]:
+    import rjieba
+
+    tk = rjieba.Jieba()
+    for word, freq, pos in read_user_dict(dict_path) if dict_path.exists() else []:
+        tk.add_word(word, freq, pos)
+    return lambda text: tk.cut(text, True)
+
+
+def resolve_backend(name: str) -> str:
+    """Map 'auto' to the fastest installed backend; reject unknown names."""
+    if name == "auto":
+        try:
+            import rjieba  # noqa: F401
+        except ImportError:
+            return "jieba"
+        return "rjieba"
+    if name not in ("jieba", "rjieba"):
+        raise ValueError(f"unknown tokenizer backend {name!r}; use auto, rjieba or jieba")
+    return name
+
+
+def get_cutter(backend: str | None = None, dict_path: Path | None = None) -> Callable[[str], list[str]]:
+    """The raw word cutter for a backend and dictionary, built once per process."""
+    settings = get_settings()
+    backend = resolve_backend(backend or settings.tokenizer_backend)
+    dict_path = Path(dict_path or settings.legal_dict_path)
+    key = (backend, str(dict_path))
+    cutter = _cutters.get(key)
+    if cutter is None:
+        with _lock:
+            cutter = _cutters.get(key)
+            if cutter is None:
+                build = _rjieba_cutter if backend == "rjieba" else _jieba_cutter
+                cutter = _cutters[key] = build(dict_path)
+    return cutter
+
+
+def clean_tokens(words: Iterable[str]) -> list[str]:
+    """Drop punctuation and whitespace tokens; lowercase Latin; fold numbers to one token."""
+    out = []
+    for word in words:
+        if not _KEEP.search(word):
+            continue
+        word = word.strip().lower()
+        if word.isascii():
+            # Backends differ on how they glue Latin runs like "2016-3-30"; split them the same way.
+            out.extend("<num>" if piece.isdigit() else piece for piece in _ASCII_PIECE.findall(word))
+        else:
+            out.append(word)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Cut text into content words with the configured backend and the legal dictionary."""
+    return clean_tokens(get_cutter()(text))
+
+
+def warm_up() -> None:
+    """Load the dictionary now, so the first request does not pay for it."""
+    tokenize("预热：派出所民警与人民法院法官、检察官开展普法宣传。")
