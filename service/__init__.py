@@ -83,7 +83,7 @@ def _register_request_log(app: APIFlask) -> None:
 
     @app.after_request
     def _log(response):
-        if request.path not in ("/healthz", "/metrics"):
+        if request.path not in ("/healthz", "/metrics") and log.isEnabledFor(logging.INFO):
             log.info(json.dumps({
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 2),

@@ -1,6 +1,6 @@
 from hypothesis import given, settings, strategies as st
 
-from training.normalize import fold_width, normalize_text, reflow, strip_markup
+from training.normalize import fold_width, normalize_text, reflow, reflow_text, strip_markup
 
 
 def test_hard_wrap_inside_a_sentence_joins_without_space():
@@ -48,3 +48,9 @@ def test_reflow_keeps_every_visible_character_and_maps_offsets_back(text):
         # A kept character maps to itself; an inserted separator maps to whitespace.
         assert text[offset] == char or (char in " \n" and text[offset].isspace())
     assert flowed.offsets == sorted(flowed.offsets)
+
+
+@given(page_text)
+@settings(max_examples=300, deadline=None)
+def test_fast_reflow_matches_the_offset_keeping_one(text):
+    assert reflow_text(text) == reflow(text).text

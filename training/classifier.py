@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -59,10 +60,18 @@ class ThresholdedOneVsRest(ClassifierMixin, BaseEstimator):
             self.estimators_.append(clone(self._base()).fit(X, y))
         self.thresholds_ = np.array(thresholds)
         self.oof_proba_ = oof
+        # Logistic models stack into one weight matrix: serving then costs one sparse product
+        # instead of a validated predict_proba call per label (most of a predict's time).
+        if all(isinstance(est, LogisticRegression) for est in self.estimators_):
+            self.coef_ = np.vstack([est.coef_ for est in self.estimators_])
+            self.intercept_ = np.concatenate([est.intercept_ for est in self.estimators_])
+            self.weights_ = np.ascontiguousarray(self.coef_.T)  # (n_features, n_labels), ready for X @ W
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each label, shape (n_samples, n_labels)."""
+        if getattr(self, "weights_", None) is not None:
+            return expit(np.asarray(X @ self.weights_) + self.intercept_)
         return np.column_stack([est.predict_proba(X)[:, 1] for est in self.estimators_])
 
     def predict(self, X, thresholds=None) -> np.ndarray:

@@ -236,15 +236,20 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
     Example: legal-tagger serve --host 0.0.0.0 --port 8000
     """
+    import shutil
+
     settings = get_settings()
+    # Metrics from every worker add up only through a shared directory, emptied at each start.
+    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "prometheus")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     argv = [
-        sys.executable, "-m", "gunicorn",
+        sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
         "--bind", f"{host or settings.host}:{port or settings.port}",
         "--workers", str(workers or settings.workers),
         "--threads", str(threads or settings.threads),
         "--log-level", settings.log_level,
-        "--preload",
-        "--access-logfile", "-",
         "service.wsgi:app",
     ]
     click.echo(" ".join(argv[2:]), err=True)

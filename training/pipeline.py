@@ -6,15 +6,14 @@ import time
 from typing import Any, Callable
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 
 from .classifier import ThresholdedOneVsRest
 from .data import Dataset
 from .evaluate import score
-from .features import LegalCueFeatures, TextNormalizer
+from .features import FastTfidfVectorizer, LeanFeatureUnion, LegalCueFeatures, TextNormalizer
 from .tokenize import tokenize
 
 # Hyper-parameters a user may set, with safe bounds: (default, low, high).
@@ -48,15 +47,15 @@ def check_params(params: dict[str, Any] | None) -> dict[str, Any]:
 def build_pipeline(labels: list[str], params: dict[str, Any] | None = None, taxonomy_path: str | None = None) -> Pipeline:
     """An unfitted pipeline: normalize → (word TF-IDF ⊕ char TF-IDF ⊕ legal cues) → classifier."""
     p = check_params(params)
-    words = TfidfVectorizer(
+    words = FastTfidfVectorizer(
         tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2),
         min_df=p["word_min_df"], sublinear_tf=True, max_df=0.9,
     )
-    chars = TfidfVectorizer(
+    chars = FastTfidfVectorizer(
         analyzer="char", ngram_range=(2, 3), min_df=p["char_min_df"], sublinear_tf=True,
         max_features=p["char_max_features"], max_df=0.9,
     )
-    features = FeatureUnion(
+    features = LeanFeatureUnion(
         [("words", words), ("chars", chars), ("cues", LegalCueFeatures(taxonomy_path))],
         transformer_weights={"words": 1.0, "chars": 1.0, "cues": p["cue_weight"]},
     )

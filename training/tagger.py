@@ -56,7 +56,9 @@ class Tagger:
 
     def features(self, texts: Sequence[str]):
         """Feature matrix of texts (normalize + feature union), computed once per batch."""
-        return self.pipeline[:-1].transform(list(texts))
+        # Calling the steps directly: slicing the Pipeline would build a new one per request.
+        steps = self.pipeline.named_steps
+        return steps["features"].transform(steps["normalize"].transform(texts))
 
     def resolve_thresholds(self, override: float | Mapping[str, float] | None) -> np.ndarray:
         """Tuned thresholds, or a single number for all labels, or a per-label map over the tuned ones."""

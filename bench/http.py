@@ -1,0 +1,132 @@
+"""HTTP latency and throughput of `legal-tagger serve` (gunicorn, sync workers, preloaded).
+
+    .venv/bin/python -m bench.http [--workers 2] [--duration 10]
+
+Starts the service on 127.0.0.1 with the active model, drives it with wrk (apt: wrk) at 1 and
+8 connections with a ~1,500-character article, then compares a batch of 100 texts with 100
+single requests. Every request loop is bounded in time and count; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from training.config import REPO_ROOT, get_settings
+
+
+def pick_article(target: int = 1500) -> str:
+    """Our own corpus article closest to `target` characters (title + body)."""
+    rows = list(csv.DictReader(open(get_settings().corpus_path, encoding="utf-8")))
+    texts = [(r.get("title", "") + "\n" + r["text"]).strip() for r in rows]
+    return min(texts, key=lambda t: abs(len(t) - target))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/readyz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("service did not become ready")
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, body: str, connections: int, duration: int) -> dict:
+    """Requests/s and latency percentiles from wrk --latency."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as lua:
+        lua.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+        lua.write(f"wrk.body = [==[{body}]==]\n")  # a Lua long string keeps the UTF-8 bytes as they are
+    out = subprocess.run(
+        ["wrk", "-t", "1" if connections == 1 else "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", lua.name, url + "/classify"],
+        capture_output=True, text=True, check=True, timeout=duration + 30,
+    ).stdout
+    os.unlink(lua.name)
+    pct = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "connections": connections,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(pct["50"]), "p90_ms": _ms(pct["90"]), "p99_ms": _ms(pct["99"]),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def batch_vs_single(url: str, article: str, n: int = 100, rounds: int = 5) -> dict:
+    """Articles/s: one request with n texts vs n sequential single requests (medians of rounds)."""
+    session = requests.Session()
+    singles, batches = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            session.post(url + "/classify", json={"text": article}, timeout=10).raise_for_status()
+        singles.append(n / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        session.post(url + "/classify", json={"texts": [article] * n}, timeout=60).raise_for_status()
+        batches.append(n / (time.perf_counter() - t0))
+    single, batch = statistics.median(singles), statistics.median(batches)
+    return {"single_articles_per_s": round(single, 1), "batch_articles_per_s": round(batch, 1), "ratio": round(batch / single, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", default="1,8", help="comma-separated wrk connection counts")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk")
+    article = pick_article()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TAGGER_LOG_LEVEL": "warning"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "legal-tagger"), "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        wait_ready(url)
+        body = json.dumps({"text": article}, ensure_ascii=False)
+        for _ in range(200):  # warm both workers
+            requests.post(url + "/classify", data=body.encode(), headers={"Content-Type": "application/json"}, timeout=10)
+        runs = [run_wrk(url, body, int(c), args.duration) for c in args.connections.split(",")]
+        batch = batch_vs_single(url, article)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    print(f"article: {len(article)} characters; gunicorn sync workers: {args.workers}; wrk {args.duration}s per run; {os.cpu_count()} CPUs")
+    print("| connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|")
+    for r in runs:
+        print(f"| {r['connections']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
+    print(f"\nbatch of 100 texts: {batch['batch_articles_per_s']} articles/s; 100 single requests: {batch['single_articles_per_s']} articles/s; ratio {batch['ratio']}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from training.features import FastTfidfVectorizer, LegalCueFeatures, _lead
+from training.tokenize import tokenize
+
+TEXTS = [
+    "派出所民警抓获盗窃嫌疑人，并移送检察院审查起诉。",
+    "法院公开宣判一起诈骗案，被告人获刑三年。法院提醒市民提高警惕。",
+    "检察院召开听证会。",
+    "English text only, 2024",
+    "",
+    "普法普法普法宣传进社区，法律明白人讲解民法典。",
+]
+UNSEEN = ["边境派出所民警骑马巡逻", "完全没见过的词汇组合", "", "法院 法院 法院", "x"]
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True),
+    dict(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, max_features=40),
+    dict(analyzer="char", ngram_range=(1, 2), norm=None),
+])
+def test_fast_tfidf_transform_equals_sklearn(kwargs):
+    fast = FastTfidfVectorizer(**kwargs).fit(TEXTS)
+    reference = TfidfVectorizer(**kwargs).fit(TEXTS)
+    for docs in (TEXTS, UNSEEN, UNSEEN[:1]):
+        np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
+
+
+def test_lead_is_headline_plus_first_sentence():
+    assert _lead("检察院批捕一名嫌疑人\n近日，某县检察院依法批准逮捕。随后法院开庭。") == "检察院批捕一名嫌疑人\n近日，某县检察院依法批准逮捕"
+
+
+def test_cue_features_see_who_leads():
+    cues = LegalCueFeatures().fit(TEXTS)
+    names = list(cues.get_feature_names_out())
+    row = cues.transform(["某县人民检察院对嫌疑人批准逮捕。此前，公安机关立案侦查。"]).toarray()[0]
+    assert row[names.index("procuratorate:lead_institution")] == 1.0
+    assert row[names.index("policing:lead_institution")] == 0.0
+    assert row[names.index("procuratorate:first_position")] > row[names.index("policing:first_position")]
+    assert row[names.index("legal_publicity:terms")] == 0.0
