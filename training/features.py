@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .normalize import normalize_text
-from .taxonomy import load_taxonomy
+from .taxonomy import load_cues, load_taxonomy
 
 _SENTENCE = re.compile(r"[。！？!?\n]")
 LEAD_CHARS = 120
@@ -27,7 +27,9 @@ CUE_NAMES = (
     "share",  # this label's share of all labels' cue hits: who dominates the text
     "first_position",  # how early the label's first cue appears (1 = at the start)
     "density",  # cue hits per 100 characters, squashed
+    "tail_terms",  # cue terms in the last sentences: source lines such as "（某某检察院供稿）"
 )
+TAIL_CHARS = 80
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):
@@ -74,17 +76,22 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
         self.institution_patterns_ = [
             "|".join(f"(?:{p})" for p in label.institution_patterns) or "(?!)" for label in labels
         ]
+        cues = load_cues(path)
+        self.cues_ = [cue.id for cue in cues]
+        self.cue_patterns_ = ["|".join(re.escape(t) for t in sorted(cue.terms, key=len, reverse=True)) for cue in cues]
         self._compile()
         return self
 
     def _compile(self) -> None:
         self._terms = [re.compile(p) for p in self.term_patterns_]
         self._institutions = [re.compile(p) for p in self.institution_patterns_]
+        self._cues = [re.compile(p) for p in getattr(self, "cue_patterns_", [])]
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_terms", None)
         state.pop("_institutions", None)
+        state.pop("_cues", None)
         return state
 
     def __setstate__(self, state):
@@ -93,10 +100,13 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
             self._compile()
 
     def get_feature_names_out(self, input_features=None):
-        return np.array([f"{label}:{cue}" for label in self.labels_ for cue in CUE_NAMES], dtype=object)
+        names = [f"{label}:{cue}" for label in self.labels_ for cue in CUE_NAMES]
+        names += [f"genre:{cue}" for cue in self.cues_]
+        return np.array(names, dtype=object)
 
     def _row(self, text: str) -> list[float]:
         lead = _lead(text)
+        tail = text[-TAIL_CHARS:]
         size = max(len(text), 1)
         counts, firsts = [], []
         for pattern in self._terms:
@@ -118,7 +128,10 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
                 n_terms / total,
                 1.0 - firsts[k] / size if firsts[k] >= 0 else 0.0,
                 math.tanh(100.0 * n_terms / size),
+                math.log1p(len(self._terms[k].findall(tail))),
             ]
+        for pattern in self._cues:  # genre: hits per 100 characters, squashed into [0, 1)
+            row.append(math.tanh(100.0 * len(pattern.findall(text)) / size))
         return row
 
     def transform(self, X):
