@@ -39,12 +39,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     _register_errors(app)
     _register_request_log(app)
 
-    from . import api, metrics
+    from training.store import Store
+
+    from . import admin, api, metrics
     from .registry import ModelRegistry
+    from .review import ReviewLog
 
     metrics.init_app(app)
     app.register_blueprint(api.bp)
-    ModelRegistry(settings.models_dir, reload_interval=float(app.config.get("MODEL_RELOAD_SECONDS", 2.0))).init_app(app)
+    app.register_blueprint(admin.bp)
+    store = Store(settings.data_dir / "tagger.sqlite3")
+    store.fail_orphaned_jobs()  # jobs of a process that died can never finish
+    app.extensions["tagger_store"] = store
+    app.extensions["tagger_review"] = ReviewLog(store)
+    ModelRegistry(settings.models_dir, reload_interval=settings.model_reload_seconds).init_app(app)
 
     @app.get("/docs")
     @app.doc(hide=True)

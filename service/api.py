@@ -10,6 +10,7 @@ from training.errors import ModelError
 from training.taxonomy import load_taxonomy
 
 from . import body, schemas
+from .auth import check_read_access
 from .errors import ApiError
 from .metrics import record_classification
 from .registry import current_tagger, get_registry
@@ -36,6 +37,7 @@ def _check_text(value: str, field: str) -> None:
 @bp.doc(summary="Tag one article or a batch", responses={400: "Bad input", 413: "Too large"})
 def classify(_documented=None):
     """Tags for `text` (one article) or `texts` (a batch, in input order); a text/plain body is one text."""
+    check_read_access()
     data = g.body
     texts = [data["text"]] if "text" in data else data["texts"]
     if "texts" in data:
@@ -54,6 +56,7 @@ def classify(_documented=None):
     results = tagger.classify(texts, threshold=threshold, explain=8 if data["explain"] else 0, keywords=data["keywords"])
     g.model_version = tagger.version
     record_classification(results)
+    current_app.extensions["tagger_review"].add(texts, results, tagger.thresholds, tagger.version)
     if "text" in data:
         return {**results[0].to_dict(), "model": tagger.version}
     return {"results": [r.to_dict() for r in results], "model": tagger.version}

@@ -81,7 +81,7 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None = None) -> Path:
+def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None = None, extra_files: dict[str, bytes] | None = None) -> Path:
     """Write pipeline + metadata into a temp dir, then rename it to models_dir/<version>.
 
     An exception anywhere leaves models_dir exactly as it was (the temp dir is removed).
@@ -105,6 +105,8 @@ def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None 
             "libraries": library_versions(),
             "file": {"name": MODEL_FILE, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
         }
+        for name, content in (extra_files or {}).items():
+            (tmp / Path(name).name).write_bytes(content)
         _write_json_atomic(tmp / META_FILE, meta)
         os.rename(tmp, final)
     except BaseException:
@@ -166,14 +168,19 @@ def load_model(models_dir: Path, version: str) -> tuple[Any, dict]:
 
 
 def list_versions(models_dir: Path) -> list[str]:
-    """Complete versions (those with model.json), oldest first."""
+    """Complete versions (those with model.json), oldest first by creation time."""
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         return []
-    return sorted(
-        p.name for p in models_dir.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (p / META_FILE).is_file()
-    )
+    found = [p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / META_FILE).is_file()]
+
+    def created(path: Path) -> str:
+        try:
+            return json.loads((path / META_FILE).read_text(encoding="utf-8")).get("created", "")
+        except (OSError, ValueError):
+            return ""
+
+    return [p.name for p in sorted(found, key=lambda p: (created(p), p.name))]
 
 
 def read_active(models_dir: Path) -> dict:
@@ -208,3 +215,50 @@ def set_active(models_dir: Path, version: str) -> dict:
     state["active"] = version
     _write_json_atomic(Path(models_dir) / ACTIVE_FILE, state)
     return state
+
+
+def rollback(models_dir: Path) -> dict:
+    """Re-activate the version that was active before the current one."""
+    state = read_active(models_dir)
+    history = [v for v in state["history"] if v != state["active"] and (Path(models_dir) / v / META_FILE).is_file()]
+    if not history:
+        raise ModelNotFound("no previous version to roll back to")
+    previous = history.pop()
+    verify(models_dir, previous)
+    state = {"active": previous, "history": history}
+    _write_json_atomic(Path(models_dir) / ACTIVE_FILE, state)
+    return state
+
+
+def protected(models_dir: Path) -> set[str]:
+    """Versions that may never be deleted: the active one and the one before it."""
+    state = read_active(models_dir)
+    keep = {state["active"]} if state["active"] else set()
+    if state["history"]:
+        keep.add(state["history"][-1])
+    return keep
+
+
+def delete_version(models_dir: Path, version: str) -> None:
+    """Remove a version directory; the active and previous versions are refused."""
+    check_version_name(version)
+    if version in protected(models_dir):
+        raise ModelError(f"version {version} is active or the rollback target; activate another version first")
+    path = Path(models_dir) / version
+    if not (path / META_FILE).is_file():
+        raise ModelNotFound(f"no model version {version!r} in {models_dir}")
+    trash = Path(models_dir) / f".trash-{version}-{uuid.uuid4().hex[:6]}"
+    os.rename(path, trash)  # atomic disappearance, then the slow delete
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def prune(models_dir: Path, keep: int) -> list[str]:
+    """Delete the oldest versions beyond `keep`, never the active or previous one."""
+    versions = list_versions(models_dir)
+    safe = protected(models_dir)
+    removed = []
+    for version in versions[: max(0, len(versions) - keep)]:
+        if version not in safe:
+            delete_version(models_dir, version)
+            removed.append(version)
+    return removed

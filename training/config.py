@@ -34,6 +34,11 @@ class Settings:
     log_level: str = "info"
     admin_token: str = ""
     read_token: str = ""
+    max_upload_bytes: int = 200 * 1024 * 1024
+    keep_versions: int = 10
+    gate_macro_margin: float = 0.0
+    gate_label_drop: float = 0.05
+    model_reload_seconds: float = 2.0
 
     @property
     def taxonomy_path(self) -> Path:
@@ -60,13 +65,17 @@ class Settings:
             try:
                 if isinstance(default, Path):
                     values[f.name] = Path(raw).expanduser()
+                elif isinstance(default, bool):
+                    values[f.name] = raw.lower() in ("1", "true", "yes", "on")
                 elif isinstance(default, int):
                     values[f.name] = int(raw)
+                elif isinstance(default, float):
+                    values[f.name] = float(raw)
                 else:
                     values[f.name] = raw
             except ValueError:
                 raise ValueError(
-                    f"TAGGER_{f.name.upper()}={raw!r} is not a whole number; set it to e.g. {default}"
+                    f"TAGGER_{f.name.upper()}={raw!r} is not a number; set it to e.g. {default}"
                 ) from None
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

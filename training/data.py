@@ -54,6 +54,16 @@ def parse_labels(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(LABEL_SEP) if part.strip()]
 
 
+def label_count_problems(label_sets: list[set[str]], allowed: Iterable[str], min_per_label: int) -> list[str]:
+    """A message for every label with fewer than min_per_label positive rows."""
+    counts = Counter(t for tags in label_sets for t in tags)
+    return [
+        f"label {label!r}: {counts[label]} example(s); need at least {min_per_label} rows tagged {label!r} to train it"
+        for label in allowed
+        if counts[label] < min_per_label
+    ]
+
+
 def read_csv(
     source: Path | bytes | str,
     allowed: Iterable[str],
@@ -125,15 +135,7 @@ def read_csv(
         label_sets.append(set(tags))
         ids.append((record.get("id") or "").strip() or str(row))
     if not problems:
-        counts = Counter(t for tags in label_sets for t in tags)
-        for label in allowed:
-            if counts[label] < min_per_label:
-                problems.append(
-                    f"label {label!r}: {counts[label]} example(s); need at least {min_per_label} "
-                    f"rows tagged {label!r} to train it"
-                )
-        if len(texts) - sum(1 for s in label_sets if not s) == 0 and not problems:
-            problems.append("no row has any label; tag at least some rows")
+        problems += label_count_problems(label_sets, allowed, min_per_label)
     if problems:
         shown = problems[:max_problems]
         more = len(problems) - len(shown)

@@ -1,0 +1,816 @@
+"""Split a pasted newspaper page into articles: titles, bylines, captions, offsets into the page.
+
+A page of a Chinese 法治 section, extracted from PDF or e-paper, holds several articles, photo
+captions and page furniture, with hard line wraps (sometimes across a blank line), headlines
+printed after their bodies, paragraphs printed twice, and columns whose tail continues far
+below the start of the next article. `segment` undoes that in four passes, every rule a row of
+training/page_patterns.toml rather than code:
+
+1. Cut the page into paragraphs (blank lines; a byline, column header, case marker or sign-off
+   line is a paragraph of its own) and classify each by the pattern table.
+2. Drop the second copy of a repeated paragraph.
+3. Re-join hard wraps: a body paragraph that does not end a sentence continues in the next body
+   paragraph, or, when a dictionary word forms across the junction with a later paragraph
+   only ("…隐患排" + "查等方面…"), in that later one: the page then holds two reading flows.
+4. Walk each flow and group paragraphs into articles. A headline goes to the caption beside it,
+   to the untitled body just before it (headline after body), or to the body after it; when a
+   headline sits between two bodies, lexical cohesion (and, for hard-wrapped text, the line
+   width of the columns) decides between a section heading and an article boundary.
+
+Every article keeps the page ranges it was made of, so its text maps back to the page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import tomllib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .normalize import SENTENCE_END, is_cjk, reflow_text
+
+PATTERNS_PATH = Path(__file__).with_name("page_patterns.toml")
+
+_WS = re.compile(r"[\s\u00a0\u3000\u2002-\u200b\ufeff]+")
+_CONTENT_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
+_ASCII_WORD = re.compile(r"[0-9A-Za-z]")
+
+
+# --------------------------------------------------------------------------------------------
+# The pattern table
+
+
+@dataclass(frozen=True)
+class PagePatterns:
+    """The layout conventions of one newspaper (see page_patterns.toml for each field)."""
+
+    column_headers: frozenset[str]
+    column_patterns: tuple[re.Pattern, ...]
+    case_marker: re.Pattern
+    signoff: re.Pattern
+    signoff_inline: re.Pattern
+    byline: tuple[re.Pattern, ...]
+    byline_prefix: tuple[re.Pattern, ...]
+    byline_line_start: re.Pattern
+    caption_credit: tuple[re.Pattern, ...]
+    caption_lead: re.Pattern
+    headline_max_chars: int = 34
+    headline_min_chars: int = 2
+    headline_max_lines: int = 2
+    headline_bad_end: str = "。，、；：,;:"
+    headline_bad_inner: str = "。；;"
+    caption_max_chars: int = 320
+    duplicate_min_chars: int = 12
+    junction_chars: int = 4
+    cohesion_break: float = 0.12
+    cohesion_split: float = 0.2
+    wrap_width_tolerance: int = 3
+
+    def is_column(self, squeezed: str) -> bool:
+        return squeezed in self.column_headers or any(p.search(squeezed) for p in self.column_patterns)
+
+
+def _compile(value: str | list[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(v) for v in ([value] if isinstance(value, str) else value))
+
+
+def load_patterns(path: str | Path | None = None) -> PagePatterns:
+    """Read a pattern table (default: training/page_patterns.toml) into `PagePatterns`."""
+    path = Path(path) if path else PATTERNS_PATH
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    try:
+        limits = data.get("limits", {})
+        known = {f for f in PagePatterns.__dataclass_fields__}
+        unknown = set(limits) - known
+        if unknown:
+            raise ValueError(f"unknown [limits] keys {sorted(unknown)}")
+        return PagePatterns(
+            column_headers=frozenset(_WS.sub("", h) for h in data["columns"]["headers"]),
+            column_patterns=_compile(data["columns"].get("patterns", [])),
+            case_marker=_compile(data["case"]["marker"])[0],
+            signoff=_compile(data["signoff"]["standalone"])[0],
+            signoff_inline=_compile(data["signoff"]["inline"])[0],
+            byline=_compile(data["byline"]["standalone"]),
+            byline_prefix=_compile(data["byline"]["prefix"]),
+            byline_line_start=_compile(data["byline"]["line_start"])[0],
+            caption_credit=_compile(data["caption"]["credit"]),
+            caption_lead=_compile(data["caption"]["lead"])[0],
+            **limits,
+        )
+    except (KeyError, TypeError, ValueError, re.error) as exc:
+        raise ValueError(f"{path}: invalid page pattern table: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def default_patterns() -> PagePatterns:
+    """The shipped pattern table, loaded once."""
+    return load_patterns()
+
+
+# --------------------------------------------------------------------------------------------
+# A dictionary word cutter without HMM guessing: a multi-character token is a dictionary word.
+
+_jieba_lock = threading.Lock()
+_jieba: Any = None
+
+
+def dictionary_jieba() -> Any:
+    """An rjieba (or jieba) tokenizer with the legal dictionary, built once per process.
+
+    Used with `hmm=False` to test whether a real word crosses a junction, and by
+    `training.entities` for part-of-speech tags.
+    """
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                from .config import get_settings
+                from .tokenize import read_user_dict
+
+                path = get_settings().legal_dict_path
+                entries = read_user_dict(path) if path.exists() else []
+                try:
+                    import rjieba
+
+                    tk = rjieba.Jieba()
+                    for word, freq, pos in entries:
+                        tk.add_word(word, freq, pos)
+                    _jieba = _RJieba(tk)
+                except ImportError:  # pragma: no cover - rjieba is a dependency
+                    _jieba = _PyJieba(entries)
+    return _jieba
+
+
+class _RJieba:
+    def __init__(self, tk: Any):
+        self.tk = tk
+
+    def cut(self, text: str, hmm: bool = False) -> list[str]:
+        return self.tk.cut(text, hmm)
+
+    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
+        return self.tk.tag(text, hmm)
+
+    def has_word(self, word: str) -> bool:
+        return bool(self.tk.has_word(word))
+
+
+class _PyJieba:  # pragma: no cover - fallback when rjieba is missing
+    def __init__(self, entries: list):
+        import jieba
+        import jieba.posseg
+
+        self.tk = jieba.Tokenizer()
+        for word, freq, pos in entries:
+            self.tk.add_word(word, freq, pos)
+        self.pos = jieba.posseg.POSTokenizer(self.tk)
+
+    def cut(self, text: str, hmm: bool = False) -> list[str]:
+        return self.tk.lcut(text, HMM=hmm)
+
+    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
+        return [(p.word, p.flag) for p in self.pos.cut(text, HMM=hmm)]
+
+    def has_word(self, word: str) -> bool:
+        return bool(self.tk.FREQ.get(word))
+
+
+# --------------------------------------------------------------------------------------------
+# Articles
+
+
+@dataclass
+class Article:
+    """One article (or photo caption) of a page, with the page ranges it was made of.
+
+    `start`/`end` are offsets into the page (end exclusive): the smallest span start and the
+    largest span end. `spans` are the ranges in reading order (title, byline, body parts; several
+    body parts when a column was interleaved with another). `repeats` are ranges of paragraphs
+    printed a second time inside this article and left out of `text`.
+    """
+
+    start: int
+    end: int
+    title: str
+    byline: str
+    text: str
+    kind: str  # "article" | "caption"
+    spans: list[tuple[int, int]]
+    repeats: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def classify_text(self) -> str:
+        """What the classifier should see: the title, then the body."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["spans"] = [list(s) for s in self.spans]
+        out["repeats"] = [list(s) for s in self.repeats]
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Paragraphs
+
+COLUMN, MARKER, SIGNOFF, CREDIT, CAPTION, BYLINE, HEADLINE, BODY = (
+    "column", "marker", "signoff", "credit", "caption", "byline", "headline", "body",
+)
+
+
+@dataclass(eq=False)
+class _Para:
+    start: int
+    end: int
+    kind: str
+    squeezed: str
+    lines: int = 1
+    width: int = 0  # typical line width of a hard-wrapped paragraph, 0 when unknown
+    closes: bool = False  # ends with a sign-off: the article ends here
+    credit_at: int = -1  # caption: page offset where its photo credit starts
+    duplicate: bool = False
+    credit: "_Para | None" = None  # caption: its photo credit printed as a paragraph of its own
+
+    @property
+    def open(self) -> bool:
+        """Ends without closing a sentence: a hard wrap continues it somewhere."""
+        return bool(self.squeezed) and self.squeezed[-1] not in SENTENCE_END
+
+
+def _lines(page: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line, without its line break."""
+    pos, n = 0, len(page)
+    while pos <= n:
+        nl = len(page)
+        for sep in ("\n", "\r"):
+            at = page.find(sep, pos)
+            if at != -1 and at < nl:
+                nl = at
+        yield pos, nl
+        if nl >= n:
+            return
+        pos = nl + (2 if page.startswith("\r\n", nl) else 1)
+
+
+def _squeeze(page: str, start: int, end: int) -> str:
+    return _WS.sub("", page[start:end])
+
+
+def _trim(page: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and page[start].isspace():
+        start += 1
+    while end > start and page[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _offset_of(page: str, start: int, end: int, k: int) -> int:
+    """Page offset of the k-th non-whitespace character of page[start:end]."""
+    seen = 0
+    for i in range(start, end):
+        if not page[i].isspace() and not _WS.match(page[i]):
+            if seen == k:
+                return i
+            seen += 1
+    return end
+
+
+class _Splitter:
+    """The four passes over one page."""
+
+    def __init__(self, page: str, patterns: PagePatterns):
+        self.page = page
+        self.pt = patterns
+        self.paras: list[_Para] = []
+        self._tokens: dict[int, Counter] = {}
+        self._idf: dict[str, float] | None = None
+
+    # ---- pass 1: paragraphs and their kinds ------------------------------------------------
+
+    def line_kind(self, squeezed: str) -> str:
+        pt = self.pt
+        if pt.is_column(squeezed):
+            return COLUMN
+        if pt.case_marker.search(squeezed):
+            return MARKER
+        if pt.signoff.search(squeezed):
+            return SIGNOFF
+        if any(p.search(squeezed) for p in pt.byline):
+            return BYLINE  # a complete byline line
+        if len(squeezed) <= 30 and any(p.fullmatch(squeezed) for p in pt.caption_credit):
+            return CREDIT
+        if pt.byline_line_start.search(squeezed):
+            return "bystart"
+        return "text"
+
+    def pieces(self) -> Iterator[tuple[int, int, int, list[int]]]:
+        """(start, end, lines, line widths) of each paragraph-sized piece of the page."""
+        page = self.page
+        cur: list[tuple[int, int, int]] = []  # (start, end, width) of the lines of the open piece
+
+        def flush() -> Iterator[tuple[int, int, int, list[int]]]:
+            if cur:
+                yield cur[0][0], cur[-1][1], len(cur), [w for _, _, w in cur]
+                cur.clear()
+
+        for ls, le in _lines(page):
+            squeezed = _squeeze(page, ls, le)
+            if not squeezed:
+                yield from flush()
+                continue
+            s, e = _trim(page, ls, le)
+            kind = self.line_kind(squeezed)
+            if kind in (COLUMN, MARKER, SIGNOFF, BYLINE, CREDIT):
+                yield from flush()
+                yield s, e, 1, [len(squeezed)]
+            else:
+                if kind == "bystart":
+                    yield from flush()
+                cur.append((s, e, len(squeezed)))
+        yield from flush()
+
+    def classify(self, start: int, end: int, lines: int, widths: list[int]) -> list[_Para]:
+        page, pt = self.page, self.pt
+        sq = _squeeze(page, start, end)
+        width = 0
+        if lines >= 3:  # the line width of a wrapped paragraph: its most common full line
+            width = Counter(widths[:-1]).most_common(1)[0][0]
+
+        def para(kind: str, **kw: Any) -> _Para:
+            return _Para(start, end, kind, sq, lines=lines, width=width, **kw)
+
+        if pt.is_column(sq):
+            return [para(COLUMN)]
+        if pt.case_marker.search(sq):
+            return [para(MARKER)]
+        if pt.signoff.search(sq):
+            return [para(SIGNOFF)]
+        if len(sq) <= 30 and any(p.fullmatch(sq) for p in pt.caption_credit):
+            return [para(CREDIT, credit_at=start)]
+        if len(sq) <= pt.caption_max_chars:
+            for p in pt.caption_credit:
+                m = p.search(sq)
+                if m and m.start() > 0:
+                    return [para(CAPTION, credit_at=_offset_of(page, start, end, m.start()))]
+            if pt.caption_lead.search(sq):
+                return [para(CAPTION)]
+        if any(p.search(sq) for p in pt.byline):
+            return [para(BYLINE)]
+        for p in pt.byline_prefix:
+            m = p.search(sq)
+            if m:
+                cut = _offset_of(page, start, end, m.end())
+                if cut >= end:
+                    return [para(BYLINE)]
+                by = _Para(start, cut, BYLINE, sq[: m.end()], lines=1)
+                rest_start, rest_end = _trim(page, cut, end)
+                return [by, *self.classify_rest(rest_start, rest_end, lines, width)]
+        if self.headline_like(sq, lines):
+            return [para(HEADLINE)]
+        return [para(BODY, closes=bool(pt.signoff_inline.search(sq)))]
+
+    def classify_rest(self, start: int, end: int, lines: int, width: int) -> list[_Para]:
+        sq = _squeeze(self.page, start, end)
+        if not sq:
+            return []
+        return [_Para(start, end, BODY, sq, lines=lines, width=width,
+                      closes=bool(self.pt.signoff_inline.search(sq)))]
+
+    def headline_like(self, sq: str, lines: int) -> bool:
+        pt = self.pt
+        return (
+            pt.headline_min_chars <= len(sq) <= pt.headline_max_chars
+            and lines <= pt.headline_max_lines
+            and sq[-1] not in pt.headline_bad_end
+            and not any(c in pt.headline_bad_inner for c in sq)
+            and not (len(sq) >= 2 and sq[-1] in "”」』" and sq[-2] in "。！？!?…")
+            and sum(map(is_cjk, sq)) >= 2
+        )
+
+    # ---- words --------------------------------------------------------------------------------
+
+    def word_across(self, left: str, right: str) -> bool:
+        """Whether the junction of left + right splits a dictionary word ("…排" + "查…").
+
+        A compound of two whole words ("应用" + "服务") does not count: the junction may fall
+        between them.
+        """
+        if not left or not right or not is_cjk(left[-1]) or not is_cjk(right[0]):
+            return False
+        k = self.pt.junction_chars
+        a, b = left[-k:], right[:k]
+        jb = dictionary_jieba()
+        pos = 0
+        for token in jb.cut(a + b, False):
+            if pos < len(a) < pos + len(token):
+                x, y = token[: len(a) - pos], token[len(a) - pos:]
+                return not (len(x) >= 2 and len(y) >= 2 and jb.has_word(x) and jb.has_word(y))
+            pos += len(token)
+        return False
+
+    def tokens(self, p: _Para) -> Counter:
+        key = id(p)
+        bag = self._tokens.get(key)
+        if bag is None:
+            words = dictionary_jieba().cut(p.squeezed, False)
+            bag = self._tokens[key] = Counter(w for w in words if _CONTENT_WORD.match(w))
+        return bag
+
+    def idf(self) -> dict[str, float]:
+        if self._idf is None:
+            docs = [self.tokens(p) for p in self.paras if p.kind in (BODY, CAPTION) and not p.duplicate]
+            df: Counter = Counter()
+            for bag in docs:
+                df.update(bag.keys())
+            n = len(docs) + 1
+            self._idf = {w: math.log(n / c) for w, c in df.items()}
+        return self._idf
+
+    def cohesion(self, left: list[_Para], right: list[_Para]) -> float:
+        """Cosine of the IDF-weighted content words of two groups of paragraphs (0..1)."""
+        idf = self.idf()
+
+        def vector(paras: list[_Para]) -> dict[str, float]:
+            bag: Counter = Counter()
+            for p in paras:
+                bag.update(self.tokens(p))
+            return {w: (1 + math.log(c)) * idf.get(w, 0.0) for w, c in bag.items()}
+
+        a, b = vector(left), vector(right)
+        dot = sum(v * b.get(w, 0.0) for w, v in a.items())
+        na = math.sqrt(sum(v * v for v in a.values()))
+        nb = math.sqrt(sum(v * v for v in b.values()))
+        return dot / (na * nb) if na and nb else 0.0
+
+    # ---- passes 2 and 3 -----------------------------------------------------------------------
+
+    def drop_repeats(self) -> None:
+        seen: set[str] = set()
+        for p in self.paras:
+            if p.kind in (BODY, CAPTION) and len(p.squeezed) >= self.pt.duplicate_min_chars:
+                if p.squeezed in seen:
+                    p.duplicate = True
+                seen.add(p.squeezed)
+
+    def demote_wrapped_headlines(self, paras: list[_Para]) -> None:
+        """A 'headline' that is half of a word split by a wrap is body text."""
+        for i, p in enumerate(paras):
+            if p.kind != HEADLINE:
+                continue
+            prev = paras[i - 1] if i else None
+            nxt = paras[i + 1] if i + 1 < len(paras) else None
+            if (prev is not None and prev.kind == BODY and prev.open and self.word_across(prev.squeezed, p.squeezed)) or (
+                nxt is not None and nxt.kind == BODY and self.word_across(p.squeezed, nxt.squeezed)
+                and any(c in "，、" for c in p.squeezed)
+            ):
+                p.kind = BODY
+
+    def link_wraps(self, paras: list[_Para]) -> dict[int, int]:
+        """Glue wrapped body paragraphs; return far links (index of tail -> index of head)."""
+        n = len(paras)
+        claimed = [False] * n
+        link: dict[int, int] = {}
+        kind = [p.kind for p in paras]
+
+        def eligible(j: int) -> bool:
+            return kind[j] == BODY and not claimed[j] and (j == 0 or kind[j - 1] not in (HEADLINE, BYLINE))
+
+        tails = [i for i in range(n - 1) if kind[i] == BODY and paras[i].open]
+        # 1. adjacent junctions that form a word
+        for i in tails:
+            if kind[i + 1] == BODY and not claimed[i + 1] and self.word_across(paras[i].squeezed, paras[i + 1].squeezed):
+                link[i] = i + 1
+                claimed[i + 1] = True
+        # 2. a word across the junction with a later paragraph: an interleaved column
+        for i in tails:
+            if i in link:
+                continue
+            for j in range(i + 2, n):
+                if not eligible(j) or not self.word_across(paras[i].squeezed, paras[j].squeezed):
+                    continue
+                pred = paras[j - 1]
+                if kind[j - 1] == BODY and pred.open and self.word_across(pred.squeezed, paras[j].squeezed):
+                    continue  # its own predecessor continues into it
+                link[i] = j
+                claimed[j] = True
+                break
+        # 3. plain wraps into the next paragraph
+        for i in tails:
+            if i not in link and kind[i + 1] == BODY and not claimed[i + 1]:
+                link[i] = i + 1
+                claimed[i + 1] = True
+        return link
+
+    def attach_credits(self, paras: list[_Para]) -> None:
+        """A photo credit printed alone makes the paragraph before it a caption."""
+        for i, p in enumerate(paras):
+            if p.kind != CREDIT:
+                continue
+            prev = paras[i - 1] if i else None
+            if prev is not None and prev.kind == BODY and len(prev.squeezed) <= self.pt.caption_max_chars:
+                prev.kind, prev.credit = CAPTION, p
+                p.kind = "absorbed"
+            else:
+                p.kind = CAPTION
+
+    # ---- pass 4: flows and articles ---------------------------------------------------------
+
+    def flows(self, paras: list[_Para], link: dict[int, int]) -> list[list[list[_Para]]]:
+        """Reading flows of units (a unit: paragraphs glued by wraps), in page order of starts."""
+        heads = set(link.values())
+        starts = [0] + [i + 1 for i, j in link.items() if j != i + 1]
+        visited: set[int] = set()
+        flows = []
+        for s in sorted(set(starts)) + list(range(len(paras))):
+            if s >= len(paras) or s in visited or s in heads:
+                continue
+            flow: list[list[_Para]] = []
+            i = s
+            while i < len(paras) and i not in visited and i not in heads:
+                unit = [i]
+                while unit[-1] in link:
+                    unit.append(link[unit[-1]])
+                visited.update(unit)
+                flow.append([paras[k] for k in unit])
+                i = unit[-1] + 1
+            if flow:
+                flows.append(flow)
+        return flows
+
+    def run(self) -> list[Article]:
+        for start, end, lines, widths in self.pieces():
+            self.paras.extend(self.classify(start, end, lines, widths))
+        self.drop_repeats()
+        kept = [p for p in self.paras if not p.duplicate]
+        self.demote_wrapped_headlines(kept)
+        self.attach_credits(kept)
+        kept = [p for p in kept if p.kind != "absorbed"]
+        link = self.link_wraps(kept)
+        first = next((p.kind for p in kept if p.kind not in (COLUMN, CAPTION, CREDIT)), HEADLINE)
+        builder = _Builder(self, after=first in (BYLINE, BODY))
+        for flow in self.flows(kept, link):
+            builder.walk(flow)
+        return builder.articles_out()
+
+
+@dataclass(eq=False)
+class _Art:
+    kind: str = "article"
+    title: list[_Para] = field(default_factory=list)
+    byline: _Para | None = None
+    parts: list[list[_Para]] = field(default_factory=list)  # units: body, subheadings, markers
+    closed: bool = False
+
+    @property
+    def has_body(self) -> bool:
+        return any(u[0].kind in (BODY, CAPTION) for u in self.parts)
+
+    def body_paras(self) -> list[_Para]:
+        return [p for u in self.parts if u[0].kind == BODY for p in u]
+
+
+class _Builder:
+    """Group the units of each reading flow into articles."""
+
+    def __init__(self, splitter: _Splitter, after: bool):
+        self.sp = splitter
+        self.pt = splitter.pt
+        self.after = after  # this page prints headlines after their bodies
+        self.articles: list[_Art] = []
+
+    def walk(self, items: list[list[_Para]]) -> None:
+        arts: list[_Art] = []  # this flow's articles, in order
+        cur: _Art | None = None
+        pending: list[_Para] = []  # headline(s) waiting for the article they open
+        consumed: set[int] = set()
+
+        def new(kind: str = "article") -> _Art:
+            nonlocal pending
+            art = _Art(kind=kind, title=pending)
+            pending = []
+            arts.append(art)
+            self.articles.append(art)
+            return art
+
+        def kind_at(k: int) -> str | None:
+            return items[k][0].kind if 0 <= k < len(items) else None
+
+        for k, unit in enumerate(items):
+            if k in consumed:
+                continue
+            p = unit[0]
+            kind = p.kind
+            if kind == COLUMN:
+                if cur is not None:
+                    cur.closed = True
+                cur = None
+            elif kind == CAPTION:
+                cap = new(CAPTION)
+                cap.parts.append(unit)
+            elif kind == BYLINE:
+                if cur is not None and not cur.closed and not cur.has_body and cur.byline is None:
+                    cur.byline = p
+                else:
+                    if cur is not None:
+                        cur.closed = True
+                    cur = new()
+                    cur.byline = p
+            elif kind in (BODY, MARKER, SIGNOFF):
+                if kind == SIGNOFF and (cur is None or cur.closed) and arts:
+                    arts[-1].parts.append(unit)  # a late source line
+                    continue
+                if cur is None or cur.closed:
+                    cur = new()
+                cur.parts.append(unit)
+                if kind == SIGNOFF or p.closes or unit[-1].closes:
+                    cur.closed = True
+            elif kind == HEADLINE:
+                nk = kind_at(k + 1)
+                if nk == HEADLINE:  # stacked headlines (kicker, title, subtitle) decide together
+                    pending.append(p)
+                    continue
+                group = [*pending, p]
+                pending = []
+                prev_caption = arts[-1] if arts and arts[-1].kind == CAPTION and kind_at(k - 1) == CAPTION else None
+                open_untitled = cur is not None and not cur.closed and not cur.title and cur.has_body
+                if nk == CAPTION:
+                    pending = group
+                elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER):
+                    prev_caption.title = group
+                elif nk == BYLINE:
+                    j = k + 2
+                    while kind_at(j) == MARKER:
+                        j += 1
+                    if kind_at(j) == BODY:  # headline + byline + body
+                        if open_untitled:
+                            cur.title = group  # a headline printed after its body
+                            cur.closed = True
+                        else:
+                            if cur is not None:
+                                cur.closed = True
+                            pending = group
+                    else:  # headline + byline with no body of their own: they close an earlier body
+                        target = self.orphan_target(arts, cur)
+                        if target is not None:
+                            target.title = group
+                            if target.byline is None:
+                                target.byline = items[k + 1][0]
+                                consumed.add(k + 1)
+                            cur = target
+                            cur.closed = False
+                        else:
+                            pending = group
+                elif nk in (BODY, MARKER):
+                    if cur is None or cur.closed or not cur.has_body:
+                        if cur is not None and not cur.has_body and not cur.title:
+                            cur.title = group
+                        else:
+                            pending = group
+                    else:
+                        block = []
+                        j = k + 1
+                        while kind_at(j) in (BODY, MARKER):
+                            block.extend(q for q in items[j] if q.kind == BODY)
+                            j += 1
+                        if not self.breaks(cur, block):  # a section heading inside the article
+                            if not self.after and not cur.title:
+                                cur.title = group  # a headline printed inside its body
+                            else:
+                                cur.parts.append(group)
+                        elif self.after and not cur.title:
+                            cur.title = group
+                            cur.closed = True
+                        else:
+                            cur.closed = True
+                            pending = group
+                else:  # followed by a column header, another flow or the page end
+                    if open_untitled:
+                        cur.title = group
+                        cur.closed = True
+                    # else: page furniture; dropped
+        if pending:  # trailing headline(s): close the nearest untitled body, else furniture
+            target = self.orphan_target(arts, cur)
+            if target is not None:
+                target.title = pending
+
+    def breaks(self, cur: _Art, block: list[_Para]) -> bool:
+        """Whether the body after a headline starts another article rather than a section."""
+        body = cur.body_paras()
+        if not block or not body:
+            return False
+        w1, w2 = body[-1].width, block[0].width
+        if w1 and w2:
+            return abs(w1 - w2) > self.pt.wrap_width_tolerance
+        c = self.sp.cohesion(body, block)
+        import sys; print("COH", self.sp.page.count("\n", 0, block[0].start)+1, round(c, 3), file=sys.stderr)
+        DUMP.append((self.sp.page.count("\n", 0, block[0].start)+1, [p.squeezed for p in body], [p.squeezed for p in block], [p.squeezed for p in self.sp.paras if p.kind in (BODY, CAPTION)]))
+        return c < self.pt.cohesion_break
+
+    def orphan_target(self, arts: list[_Art], cur: _Art | None) -> _Art | None:
+        """The untitled body a headline printed after it belongs to (splitting one if need be)."""
+        bodies = [a for a in arts if a.kind != CAPTION]
+        if not bodies:
+            return None
+        last = bodies[-1]
+        if not last.title and last.has_body:
+            return last
+        part = self.split(last)
+        if part is not None:
+            return part
+        for art in reversed(bodies[:-1]):
+            if not art.title and art.has_body:
+                return art
+            if art.title:
+                break
+        return None
+
+    def split(self, art: _Art) -> _Art | None:
+        """Split an article at its least cohesive sentence boundary; the new second part."""
+        units = art.parts
+        best, best_at = 1.0, -1
+        for s in range(1, len(units)):
+            before, after = units[:s], units[s:]
+            if units[s][0].kind != BODY or units[s - 1][0].kind != BODY or units[s - 1][-1].open:
+                continue
+            left = [p for u in before if u[0].kind == BODY for p in u]
+            right = [p for u in after if u[0].kind == BODY for p in u]
+            score = self.sp.cohesion(left, right)
+            if score < best:
+                best, best_at = score, s
+        if best_at < 0 or best >= self.pt.cohesion_split:
+            return None
+        part = _Art(parts=units[best_at:])
+        art.parts = units[:best_at]
+        self.articles.insert(self.articles.index(art) + 1, part)
+        return part
+
+    # ---- output -----------------------------------------------------------------------------
+
+    def articles_out(self) -> list[Article]:
+        page = self.sp.page
+        out: list[Article] = []
+        owner: list[tuple[int, Article]] = []
+        for art in self.articles:
+            paras: list[_Para] = [*art.title] + ([art.byline] if art.byline else [])
+            for unit in art.parts:
+                paras.extend(unit)
+                paras.extend(p.credit for p in unit if p.credit is not None)
+            if not paras:
+                continue
+            spans: list[tuple[int, int]] = []
+            for p in paras:
+                if spans and spans[-1][1] <= p.start and not page[spans[-1][1]:p.start].strip():
+                    spans[-1] = (spans[-1][0], p.end)
+                else:
+                    spans.append((p.start, p.end))
+            title = " ".join(" ".join(page[p.start:p.end].split()) for p in art.title)
+            byline = reflow_text(page[art.byline.start:art.byline.end]) if art.byline else ""
+            blocks = []
+            for unit in art.parts:
+                if unit[0].kind == CAPTION:
+                    cap = unit[0]
+                    cut = cap.credit_at if cap.credit_at > cap.start else cap.end
+                    blocks.append(reflow_text(page[cap.start:cut]).strip())
+                    credit = page[cut:cap.end] if cut < cap.end else ""
+                    if cap.credit is not None:
+                        credit = page[cap.credit.start:cap.credit.end]
+                    if credit.strip() and not byline:
+                        byline = reflow_text(credit).strip()
+                    continue
+                text = ""
+                for p in unit:
+                    piece = reflow_text(page[p.start:p.end])
+                    if text and piece and text[-1].isascii() and text[-1].isalnum() and piece[0].isascii() and piece[0].isalnum():
+                        text += " "
+                    text += piece
+                blocks.append(text)
+            article = Article(
+                start=min(s for s, _ in spans), end=max(e for _, e in spans), title=title, byline=byline,
+                text="\n".join(b for b in blocks if b), kind=art.kind, spans=spans,
+            )
+            out.append(article)
+            if art.kind != CAPTION:
+                owner.extend((e, article) for _, e in spans)
+        owner.sort(key=lambda x: x[0])
+        for p in self.sp.paras:
+            if p.duplicate:
+                before = [a for e, a in owner if e <= p.start]
+                if before:
+                    before[-1].repeats.append((p.start, p.end))
+        out.sort(key=lambda a: (a.start, a.end))
+        return out
+
+
+def segment(page: str, patterns: PagePatterns | None = None) -> list[Article]:
+    """Split a pasted page into its articles and photo captions, in reading order."""
+    if not page or not page.strip():
+        return []
+    return _Splitter(page, patterns or default_patterns()).run()
+
+DUMP = []
