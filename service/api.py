@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from apiflask import APIBlueprint
 from flask import current_app, g
 
@@ -105,4 +107,4 @@ def readyz():
     """A model is loaded and answers a probe text."""
     tagger = _tagger()
     tagger.classify(["法院依法公开宣判一起盗窃案。"])
-    return {"status": "ready", "model": tagger.version}
+    return {"status": "ready", "model": tagger.version, "pid": os.getpid()}

@@ -120,7 +120,8 @@ def test_models_and_model_detail(client):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json() == {"status": "ready", "model": "tiny-1"}
+    ready = client.get("/readyz").get_json()
+    assert ready["status"] == "ready" and ready["model"] == "tiny-1" and ready["pid"] > 0
 
 
 def test_readiness_fails_without_a_model(tmp_path):

@@ -50,3 +50,18 @@ def test_hyper_parameters_are_bounded():
         pipeline.check_params({"C": -1})
     with pytest.raises(ValueError, match="unknown hyper-parameter 'gamma'"):
         pipeline.check_params({"gamma": 1})
+
+
+def test_threshold_is_the_lowest_near_optimal_one():
+    from training.classifier import THRESHOLD_GRID, best_threshold, f1_curve
+
+    y = np.array([0] * 50 + [1] * 50)
+    proba = np.concatenate([np.linspace(0.0, 0.3, 50), np.linspace(0.6, 1.0, 50)])
+    # Every threshold in (0.3, 0.6] separates perfectly: the rule takes the lowest of them.
+    assert best_threshold(y, proba, tolerance=0.0) == 0.325
+    rng = np.random.default_rng(0)
+    noisy = np.clip(proba + rng.normal(0, 0.2, 100), 0, 1)
+    curve = f1_curve(y, noisy)
+    strict, loose = best_threshold(y, noisy, tolerance=0.0), best_threshold(y, noisy, tolerance=0.05)
+    assert curve[list(THRESHOLD_GRID).index(strict)] == curve.max()
+    assert loose <= strict and curve[list(THRESHOLD_GRID).index(loose)] >= curve.max() - 0.05

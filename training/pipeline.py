@@ -24,6 +24,7 @@ PARAMS: dict[str, tuple[float, float, float]] = {
     "char_max_features": (60000, 1000, 500000),
     "cue_weight": (1.0, 0.0, 10.0),
     "cv": (5, 2, 10),
+    "threshold_tolerance": (0.01, 0.0, 0.1),
 }
 
 
@@ -63,6 +64,7 @@ def build_pipeline(labels: list[str], params: dict[str, Any] | None = None, taxo
         labels=list(labels),
         estimator=LogisticRegression(C=p["C"], class_weight="balanced", max_iter=3000, solver="liblinear"),
         cv=p["cv"],
+        threshold_tolerance=p["threshold_tolerance"],
     )
     return Pipeline([("normalize", TextNormalizer()), ("features", features), ("classify", classifier)])
 

@@ -37,8 +37,6 @@ from .normalize import SENTENCE_END, is_cjk, reflow_text
 PATTERNS_PATH = Path(__file__).with_name("page_patterns.toml")
 
 _WS = re.compile(r"[\s\u00a0\u3000\u2002-\u200b\ufeff]+")
-_CONTENT_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
-_ASCII_WORD = re.compile(r"[0-9A-Za-z]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,11 +62,13 @@ class PagePatterns:
     headline_max_lines: int = 2
     headline_bad_end: str = "。，、；：,;:"
     headline_bad_inner: str = "。；;"
+    headline_pause: str = "，、,"
+    headline_pause_ends: str = "！？!?”"
     caption_max_chars: int = 320
     duplicate_min_chars: int = 12
     junction_chars: int = 4
-    cohesion_break: float = 0.12
-    cohesion_split: float = 0.2
+    domain_break: float = 0.5
+    domain_min_hits: int = 3
     wrap_width_tolerance: int = 3
 
     def is_column(self, squeezed: str) -> bool:
@@ -111,6 +111,22 @@ def load_patterns(path: str | Path | None = None) -> PagePatterns:
 def default_patterns() -> PagePatterns:
     """The shipped pattern table, loaded once."""
     return load_patterns()
+
+
+@lru_cache(maxsize=1)
+def _domain_terms() -> tuple[re.Pattern, ...]:
+    """One regex per taxonomy label matching its cue terms (longest first)."""
+    from .config import get_settings
+    from .taxonomy import load_taxonomy
+
+    try:
+        labels = load_taxonomy(get_settings().taxonomy_path)
+    except Exception:  # no taxonomy: headline decisions fall back to layout alone
+        return ()
+    return tuple(
+        re.compile("|".join(re.escape(t) for t in sorted(label.terms, key=len, reverse=True)))
+        for label in labels if label.terms
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,6 +286,33 @@ def _trim(page: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _tidy(text: str) -> str:
+    """A short line-wrapped field (headline, byline): lines joined, spaces inside kept as one."""
+    out = ""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if out and line and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
+            out += " "
+        out += line
+    return out
+
+
+_PAIRS = {"“": "”", "（": "）", "(": ")", "《": "》", "「": "」", "『": "』", "【": "】"}
+
+
+def _balanced(text: str) -> bool:
+    """No bracket or quote left open or closed without its partner."""
+    stack = []
+    closers = {v: k for k, v in _PAIRS.items()}
+    for ch in text:
+        if ch in _PAIRS:
+            stack.append(ch)
+        elif ch in closers:
+            if not stack or stack.pop() != closers[ch]:
+                return False
+    return not stack
+
+
 def _offset_of(page: str, start: int, end: int, k: int) -> int:
     """Page offset of the k-th non-whitespace character of page[start:end]."""
     seen = 0
@@ -288,8 +331,7 @@ class _Splitter:
         self.page = page
         self.pt = patterns
         self.paras: list[_Para] = []
-        self._tokens: dict[int, Counter] = {}
-        self._idf: dict[str, float] | None = None
+        self._hits: dict[int, list[int]] = {}
 
     # ---- pass 1: paragraphs and their kinds ------------------------------------------------
 
@@ -390,6 +432,8 @@ class _Splitter:
             and sq[-1] not in pt.headline_bad_end
             and not any(c in pt.headline_bad_inner for c in sq)
             and not (len(sq) >= 2 and sq[-1] in "”」』" and sq[-2] in "。！？!?…")
+            and (sq[-1] in pt.headline_pause_ends or not any(c in pt.headline_pause for c in sq))
+            and _balanced(sq)
             and sum(map(is_cjk, sq)) >= 2
         )
 
@@ -414,39 +458,23 @@ class _Splitter:
             pos += len(token)
         return False
 
-    def tokens(self, p: _Para) -> Counter:
-        key = id(p)
-        bag = self._tokens.get(key)
-        if bag is None:
-            words = dictionary_jieba().cut(p.squeezed, False)
-            bag = self._tokens[key] = Counter(w for w in words if _CONTENT_WORD.match(w))
-        return bag
+    def domain(self, paras: list[_Para]) -> list[int]:
+        """How often each label's cue terms (labels/taxonomy.toml) occur in the paragraphs."""
+        counts = [0] * len(_domain_terms())
+        for p in paras:
+            hits = self._hits.get(id(p))
+            if hits is None:
+                hits = self._hits[id(p)] = [len(rx.findall(p.squeezed)) for rx in _domain_terms()]
+            counts = [a + b for a, b in zip(counts, hits)]
+        return counts
 
-    def idf(self) -> dict[str, float]:
-        if self._idf is None:
-            docs = [self.tokens(p) for p in self.paras if p.kind in (BODY, CAPTION) and not p.duplicate]
-            df: Counter = Counter()
-            for bag in docs:
-                df.update(bag.keys())
-            n = len(docs) + 1
-            self._idf = {w: math.log(n / c) for w, c in df.items()}
-        return self._idf
-
-    def cohesion(self, left: list[_Para], right: list[_Para]) -> float:
-        """Cosine of the IDF-weighted content words of two groups of paragraphs (0..1)."""
-        idf = self.idf()
-
-        def vector(paras: list[_Para]) -> dict[str, float]:
-            bag: Counter = Counter()
-            for p in paras:
-                bag.update(self.tokens(p))
-            return {w: (1 + math.log(c)) * idf.get(w, 0.0) for w, c in bag.items()}
-
-        a, b = vector(left), vector(right)
-        dot = sum(v * b.get(w, 0.0) for w, v in a.items())
-        na = math.sqrt(sum(v * v for v in a.values()))
-        nb = math.sqrt(sum(v * v for v in b.values()))
-        return dot / (na * nb) if na and nb else 0.0
+    def same_domain(self, left: list[_Para], right: list[_Para]) -> float | None:
+        """Cosine of the two sides' organ profiles; None when either side has too few cues."""
+        a, b = self.domain(left), self.domain(right)
+        if sum(a) < self.pt.domain_min_hits or sum(b) < self.pt.domain_min_hits:
+            return None
+        dot = sum(x * y for x, y in zip(a, b))
+        return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
     # ---- passes 2 and 3 -----------------------------------------------------------------------
 
@@ -707,10 +735,8 @@ class _Builder:
         w1, w2 = body[-1].width, block[0].width
         if w1 and w2:
             return abs(w1 - w2) > self.pt.wrap_width_tolerance
-        c = self.sp.cohesion(body, block)
-        import sys; print("COH", self.sp.page.count("\n", 0, block[0].start)+1, round(c, 3), file=sys.stderr)
-        DUMP.append((self.sp.page.count("\n", 0, block[0].start)+1, [p.squeezed for p in body], [p.squeezed for p in block], [p.squeezed for p in self.sp.paras if p.kind in (BODY, CAPTION)]))
-        return c < self.pt.cohesion_break
+        same = self.sp.same_domain(body, block)
+        return same is not None and same < self.pt.domain_break
 
     def orphan_target(self, arts: list[_Art], cur: _Art | None) -> _Art | None:
         """The untitled body a headline printed after it belongs to (splitting one if need be)."""
@@ -731,7 +757,7 @@ class _Builder:
         return None
 
     def split(self, art: _Art) -> _Art | None:
-        """Split an article at its least cohesive sentence boundary; the new second part."""
+        """Split an article where its organ profile changes most; return the new second part."""
         units = art.parts
         best, best_at = 1.0, -1
         for s in range(1, len(units)):
@@ -740,10 +766,10 @@ class _Builder:
                 continue
             left = [p for u in before if u[0].kind == BODY for p in u]
             right = [p for u in after if u[0].kind == BODY for p in u]
-            score = self.sp.cohesion(left, right)
-            if score < best:
+            score = self.sp.same_domain(left, right)
+            if score is not None and score < best:
                 best, best_at = score, s
-        if best_at < 0 or best >= self.pt.cohesion_split:
+        if best_at < 0 or best >= self.pt.domain_break:
             return None
         part = _Art(parts=units[best_at:])
         art.parts = units[:best_at]
@@ -769,8 +795,8 @@ class _Builder:
                     spans[-1] = (spans[-1][0], p.end)
                 else:
                     spans.append((p.start, p.end))
-            title = " ".join(" ".join(page[p.start:p.end].split()) for p in art.title)
-            byline = reflow_text(page[art.byline.start:art.byline.end]) if art.byline else ""
+            title = " ".join(_tidy(page[p.start:p.end]) for p in art.title)
+            byline = _tidy(page[art.byline.start:art.byline.end]) if art.byline else ""
             blocks = []
             for unit in art.parts:
                 if unit[0].kind == CAPTION:
@@ -781,7 +807,7 @@ class _Builder:
                     if cap.credit is not None:
                         credit = page[cap.credit.start:cap.credit.end]
                     if credit.strip() and not byline:
-                        byline = reflow_text(credit).strip()
+                        byline = _tidy(credit)
                     continue
                 text = ""
                 for p in unit:
@@ -813,4 +839,3 @@ def segment(page: str, patterns: PagePatterns | None = None) -> list[Article]:
         return []
     return _Splitter(page, patterns or default_patterns()).run()
 
-DUMP = []
