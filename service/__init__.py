@@ -41,13 +41,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
 
     from training.store import Store
 
-    from . import admin, api, metrics
+    from . import admin, api, metrics, ui
     from .registry import ModelRegistry
     from .review import ReviewLog
 
     metrics.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ui.bp)
     store = Store(settings.data_dir / "tagger.sqlite3")
     store.fail_orphaned_jobs()  # jobs of a process that died can never finish
     app.extensions["tagger_store"] = store

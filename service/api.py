@@ -8,7 +8,9 @@ from apiflask import APIBlueprint
 from flask import current_app, g
 
 from training import artifacts
+from training.entities import extract_entities
 from training.errors import ModelError
+from training.segment import segment
 from training.taxonomy import load_taxonomy
 
 from . import body, schemas
@@ -55,13 +57,37 @@ def classify(_documented=None):
         unknown = sorted(set(threshold) - set(tagger.labels))
         if unknown:
             raise ApiError(400, "invalid_field", f"threshold names unknown label {unknown[0]!r}; labels: {', '.join(tagger.labels)}", field="threshold")
-    results = tagger.classify(texts, threshold=threshold, explain=8 if data["explain"] else 0, keywords=data["keywords"])
+    articles = None
+    if data["split"]:
+        if "text" not in data:
+            raise ApiError(400, "invalid_field", "split works on one page: send it as 'text', not 'texts'", field="split")
+        articles = segment(data["text"])
+        texts = [a.classify_text for a in articles]
+    results = tagger.classify(texts, threshold=threshold, explain=8 if data["explain"] else 0, keywords=data["keywords"]) if texts else []
     g.model_version = tagger.version
     record_classification(results)
     current_app.extensions["tagger_review"].add(texts, results, tagger.thresholds, tagger.version)
+    outputs = [r.to_dict() for r in results]
+    if data["entities"]:
+        for out, text in zip(outputs, texts):
+            out["entities"] = extract_entities(text)
+    if articles is not None:
+        return {"articles": [{**a.to_dict(), **out} for a, out in zip(articles, outputs)], "model": tagger.version}
     if "text" in data:
-        return {**results[0].to_dict(), "model": tagger.version}
-    return {"results": [r.to_dict() for r in results], "model": tagger.version}
+        return {**outputs[0], "model": tagger.version}
+    return {"results": outputs, "model": tagger.version}
+
+
+@bp.post("/segment")
+@body.parsed(schemas.SegmentIn)
+@bp.input(schemas.SegmentIn, validation=False, arg_name="_documented")
+@bp.output(schemas.SegmentOut)
+@bp.doc(summary="Split a whole newspaper page into articles", responses={400: "Bad input", 413: "Too large"})
+def segment_page(_documented=None):
+    """Articles of a page with character offsets into the submitted text (titles, bylines, captions)."""
+    check_read_access()
+    _check_text(g.body["text"], "text")
+    return {"articles": [a.to_dict() for a in segment(g.body["text"])]}
 
 
 def _tagger():

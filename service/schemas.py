@@ -27,11 +27,31 @@ class ClassifyIn(Schema):
     threshold = Raw(validate=_check_threshold, metadata={"description": "Number or {label: number} overriding the tuned thresholds."})
     explain = Boolean(load_default=False, metadata={"description": "Return the terms that pushed each returned label up."})
     keywords = Integer(strict=True, validate=Range(0, 50), load_default=0, metadata={"description": "Return the top-k key terms of each text."})
+    split = Boolean(load_default=False, metadata={"description": "Treat `text` as a whole newspaper page: split it into articles and tag each."})
+    entities = Boolean(load_default=False, metadata={"description": "Return the 政法 institutions and places each text names."})
 
     @validates_schema
     def _one_input(self, data, **kwargs):
         if ("text" in data) == ("texts" in data):
             raise ValidationError("give exactly one of 'text' (a string) or 'texts' (a list of strings)", "text")
+
+
+class SegmentIn(Schema):
+    text = String(required=True, metadata={"description": "A whole page of text."})
+
+
+class ArticleOut(Schema):
+    start = Integer(metadata={"description": "Offset of the article's first character in the submitted text."})
+    end = Integer(metadata={"description": "Offset just past its last character."})
+    spans = List(List(Integer()), metadata={"description": "[start, end) ranges in reading order (several when columns interleave)."})
+    kind = String(metadata={"description": "article or caption"})
+    title = String()
+    byline = String()
+    text = String()
+
+
+class SegmentOut(Schema):
+    articles = List(Nested(ArticleOut))
 
 
 class Evidence(Schema):
@@ -52,9 +72,24 @@ class ResultOut(Schema):
     keywords = List(Nested(KeyTerm))
 
 
+class EntitiesOut(Schema):
+    institutions = List(String())
+    places = List(String())
+
+
+class TaggedArticleOut(ArticleOut):
+    labels = List(String())
+    scores = Dict(String(), Float())
+    explain = Dict(String(), List(Nested(Evidence)))
+    keywords = List(Nested(KeyTerm))
+    entities = Nested(EntitiesOut)
+
+
 class ClassifyOut(ResultOut):
     model = String()
+    entities = Nested(EntitiesOut)
     results = List(Nested(ResultOut))
+    articles = List(Nested(TaggedArticleOut))
 
 
 class LabelOut(Schema):
