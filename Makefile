@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test bench clean
+.PHONY: install serve test default-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ serve: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Retrain the shipped default model from labels/corpus.csv and record its gold-set scores.
+default-model: install
+	$(BIN)/legal-tagger train labels/corpus.csv --out models/
+	$(BIN)/python -m bench.record_gold
 
 clean:
 	rm -rf $(VENV) build *.egg-info

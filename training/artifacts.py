@@ -94,6 +94,7 @@ def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None 
         raise ModelError(f"model version {version} already exists in {models_dir}; versions are never overwritten")
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=models_dir))
     try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
         model_path = tmp / MODEL_FILE
         joblib.dump(pipeline, model_path, compress=3)
         with open(model_path, "rb") as handle:

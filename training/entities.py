@@ -1,15 +1,15 @@
 """Named 政法 institutions and 盟市/旗县-level places in a news text.
 
-    extract_entities("…呼和浩特市公安局新城区分局中山东路派出所民警…")
-    -> {"institutions": ["呼和浩特市公安局新城区分局中山东路派出所"], "places": ["呼和浩特市", "新城区"]}
+    extract_entities("…青州市公安局清河分局东关派出所民警…")
+    -> {"institutions": ["青州市公安局清河分局东关派出所"], "places": ["青州市"]}
 
 An institution is found by its fixed tail (…公安局, …分局, …派出所, …人民法院, …人民法庭,
 …人民检察院, …司法局/司法所, …交警大队 …); its name is grown leftwards over the words before it
 (places, proper names, words the dictionary does not know) until a function word, a verb, a
 generic word (辖区, 全区 …) or punctuation, and tails that follow each other with only a short
-name between them ("…公安局" "新城区分局" "中山东路派出所") form one full name. A bare tail
+name between them ("…公安局" "清河分局" "东关派出所") form one full name. A bare tail
 ("派出所") or a generic one ("全区公安派出所") is not a name. A short form that ends a full name
-already listed (丁香派出所 after 呼和浩特市新城区公安分局丁香派出所) is not listed again.
+already listed (东关派出所 after 青州市公安局清河分局东关派出所) is not listed again.
 
 Words and part-of-speech tags come from jieba (rjieba) with the legal dictionary: ns = place,
 nr/nz/nt = proper names; a word not in the dictionary next to a tail is a proper name too.
@@ -46,14 +46,20 @@ STOP_WORDS = frozenset(
     联合 会同 协同 配合 联手 携手 邀请 组织 指导 督促 协助 来到 走进 前往 加入 提起 收到 来自 诉至 移送
     送达 走访 依托 通过 推动 落实 联系 所在 所属 辖区 全区 全市 全盟 全旗 全县 全省 全国 当地 属地
     基层 各地 各级 上级 下级 家门口 公安 社区 小区 民警 干警 法官 检察官 驻地 本地 本辖区 县级 市级
-    旗县 盟市 同级 上门 移动 枫桥式 智慧 派驻 常驻 巡回 一站式""".split()
+    旗县 盟市 同级 上门 移动 枫桥式 智慧 派驻 常驻 巡回 一站式 一审 二审 再审 原审 终审 该市 该县 该区
+    该旗 该盟 我市 我县 我区 本市 本县 本区""".split()
 )
 # An unknown word (not in the dictionary) starting with one of these is a phrase, not a name.
 STOP_CHARS = frozenset("这那该在是与和向对为把被从到将让使给跟同由据经及或并其此各全每")
 # Parts of speech that end a name (verbs, prepositions, pronouns, adverbs, numbers …).
 STOP_POS = frozenset(
-    "v vd vg vn p c u uj ul uz ud ug uv r rr rz d t m q f zg y e o".split()
+    "v vd vg vn p c u uj ul uz ud ug uv r rr rz d t m q f zg y e o ad i l".split()
 )
+# Common nouns: inside a name (高新技术产业开发区) but never its first word.
+COMMON_POS = frozenset({"n", "vn", "an", "ng"})
+# Between two tails of one name ("公安分局|乌斯太|派出所", "库伦第一|派出所") a short name may hold
+# words jieba tags as adverbs or numbers.
+GAP_STOP_POS = STOP_POS - {"d", "m"}
 # Places that are not a 盟市/旗县-level name.
 GENERIC_PLACES = frozenset(
     """全区 辖区 社区 小区 城区 市区 景区 园区 地区 该区 我区 本区 各区 自治区 本市 城市 全市 都市 超市
@@ -62,6 +68,7 @@ GENERIC_PLACES = frozenset(
     保护区 风景区 商业区 生活区 工业区 住宅区 居住区 办公区 老城区 主城区 依法治区 依法治市 依法治县
     依法治旗 依法治盟""".split()
 )
+_ORDINAL = re.compile(r"^第[一二三四五六七八九十百0-9]+$")
 _PLACE_PREFIX = re.compile(f"[{_CJK}]{{1,9}}?[{LEVELS}]")
 MAX_GAP = 8  # name characters allowed between two tails of one full name
 MAX_PREFIX = 18  # name characters allowed before the first tail
@@ -86,27 +93,43 @@ def _cjk_only(word: str) -> bool:
     return bool(word) and all("\u4e00" <= c <= "\u9fff" for c in word)
 
 
-def _name_word(tok: Token, nxt: Token | None) -> bool:
+def _name_word(tok: Token, nxt: Token | None, stop_pos: frozenset[str] = STOP_POS) -> bool:
     """Whether a word may stand in an institution's name, just before the word `nxt`."""
     word, pos = tok[2], tok[3]
-    if not _cjk_only(word) or word in STOP_WORDS:
-        return False
+    if not _cjk_only(word) or word in STOP_WORDS or _TAIL.search(word):
+        return False  # (an organ of its own that was no name: 该|旗公安局|鲁北第二派出所)
+    if "某" in word:
+        return False  # 焦某: a person, not a place
     if not _is_word(word):  # a word the dictionary does not know: a proper name, unless a phrase
-        return word[0] not in STOP_CHARS
-    if word[-1] in LEVELS or any(_is_word(word + c) for c in LEVELS):
+        return word[0] not in STOP_CHARS and (pos == "r" or pos not in stop_pos)  # 伍什家/r, not 告到/v
+    if word[-1] in LEVELS or (len(word) > 1 and any(_is_word(word + c) for c in LEVELS)):
         return True  # a place: 新城区, or 包头 (包头市) when the dictionary took the 市
-    if nxt is not None and nxt[2][0] in LEVELS + "镇乡村":
-        return True  # 库伦|旗公安局, 经侦|镇
+    if nxt is not None and nxt[2][0] in LEVELS + "镇乡村" and (len(nxt[2]) > 1 or pos not in STOP_POS):
+        return True  # 库伦|旗公安局, 经侦|镇 (but not 可向|县)
     if word[-1] in "化性":
         return False  # 专业化, 规范性: a quality, not a name
-    return pos not in STOP_POS
+    if _ORDINAL.match(word):
+        return True  # 鲁北第二派出所
+    return pos not in stop_pos
+
+
+def _inner_char(tok: Token) -> bool:
+    """A one-character word that may sit inside a name between two name words."""
+    word = tok[2]
+    return len(word) == 1 and _cjk_only(word) and word not in STOP_CHARS and word not in STOP_WORDS
+
+
+def _proper(tok: Token) -> bool:
+    """A transliterated proper name or a piece of one: tagged as a name, or unknown."""
+    return _cjk_only(tok[2]) and tok[2] not in STOP_WORDS and (tok[3] in ("nr", "nrt", "ns") or not _is_word(tok[2]))
 
 
 def _gap_ok(text: str, tokens: list[Token], a: int, b: int) -> bool:
     """Whether text[a:b], between two tails, is the name of the next unit of the same organ."""
     if b - a > MAX_GAP or (a < b and not _cjk_only(text[a:b])):
         return False
-    return not any(w in STOP_WORDS for s, e, w, _ in tokens if s >= a and e <= b)
+    inside = [t for t in tokens if t[0] >= a and t[1] <= b]
+    return all(_name_word(t, None, GAP_STOP_POS) for t in inside)
 
 
 def institutions(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
@@ -124,6 +147,9 @@ def institutions(text: str, tokens: list[Token] | None = None) -> list[tuple[int
         if chained and _gap_ok(text, tokens, found[-1][1], ts):
             found[-1] = (found[-1][0], te)  # the next unit of the same organ: 公安局|新城区分局
             continue
+        if tokens[index_at[te - 1]][1] > te or text.startswith("网", te):
+            chained = False  # the tail goes on into a longer word: 法院网(讯)
+            continue
         # Grow the name leftwards from the word that holds the tail's first character.
         i = index_at[ts]
         start = tokens[i][0]
@@ -131,9 +157,17 @@ def institutions(text: str, tokens: list[Token] | None = None) -> list[tuple[int
         if inside and (not _cjk_only(inside) or inside in STOP_WORDS):
             start = ts  # 基层|法院 inside one dictionary word: no name
         else:
-            while i > 0 and ts - tokens[i - 1][0] <= MAX_PREFIX and _name_word(tokens[i - 1], tokens[i]):
-                i -= 1
+            while i > 0 and ts - tokens[i - 1][0] <= MAX_PREFIX:
+                if _name_word(tokens[i - 1], tokens[i]):
+                    i -= 1
+                elif i > 1 and _inner_char(tokens[i - 1]) and _proper(tokens[i]) and _proper(tokens[i - 2]):
+                    i -= 2  # a transliterated name cut into dictionary pieces: 巴|雅尔|吐|胡硕
+                else:
+                    break
                 start = tokens[i][0]
+            while start < ts and tokens[i][3] in COMMON_POS and _is_word(tokens[i][2]) and tokens[i][2][-1] not in LEVELS:
+                i += 1  # a common noun does not open a name: 指令|代市派出所
+                start = min(tokens[i][0], ts)
         chained = ts - start >= 2  # a bare tail (派出所, 县法院) is no name
         if chained:
             found.append((start, te))
@@ -166,7 +200,7 @@ def places(text: str, tokens: list[Token] | None = None,
 
 def _unique(items: list[tuple[int, str]], drop_suffixes: bool = False) -> list[str]:
     names = list(dict.fromkeys(name for _, name in sorted(items)))
-    if drop_suffixes:  # 丁香派出所 after (or before) 呼和浩特市新城区公安分局丁香派出所
+    if drop_suffixes:  # 东关派出所 after (or before) 青州市公安局清河分局东关派出所
         names = [n for n in names if not any(o != n and o.endswith(n) for o in names)]
     return names
 

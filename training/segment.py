@@ -14,8 +14,9 @@ training/page_patterns.toml rather than code:
    only ("…隐患排" + "查等方面…"), in that later one: the page then holds two reading flows.
 4. Walk each flow and group paragraphs into articles. A headline goes to the caption beside it,
    to the untitled body just before it (headline after body), or to the body after it; when a
-   headline sits between two bodies, lexical cohesion (and, for hard-wrapped text, the line
-   width of the columns) decides between a section heading and an article boundary.
+   headline sits between two bodies, the line width of the columns (hard-wrapped text) or the
+   organ profile of the two sides (cue terms of labels/taxonomy.toml: a procuratorate report,
+   then a legal-publicity one) decides between a section heading and an article boundary.
 
 Every article keeps the page ranges it was made of, so its text maps back to the page.
 """
@@ -30,7 +31,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from .normalize import SENTENCE_END, is_cjk, reflow_text
 
@@ -259,19 +260,16 @@ class _Para:
         return bool(self.squeezed) and self.squeezed[-1] not in SENTENCE_END
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _lines(page: str) -> Iterator[tuple[int, int]]:
     """(start, end) of every line, without its line break."""
-    pos, n = 0, len(page)
-    while pos <= n:
-        nl = len(page)
-        for sep in ("\n", "\r"):
-            at = page.find(sep, pos)
-            if at != -1 and at < nl:
-                nl = at
-        yield pos, nl
-        if nl >= n:
-            return
-        pos = nl + (2 if page.startswith("\r\n", nl) else 1)
+    pos = 0
+    for m in _LINE_BREAK.finditer(page):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(page)
 
 
 def _squeeze(page: str, start: int, end: int) -> str:
@@ -732,7 +730,9 @@ class _Builder:
         body = cur.body_paras()
         if not block or not body:
             return False
-        w1, w2 = body[-1].width, block[0].width
+        # The line width of the nearest wrapped paragraph on each side (short ones have none).
+        w1 = next((p.width for p in reversed(body) if p.width), 0)
+        w2 = next((p.width for p in block if p.width), 0)
         if w1 and w2:
             return abs(w1 - w2) > self.pt.wrap_width_tolerance
         same = self.sp.same_domain(body, block)
@@ -746,7 +746,7 @@ class _Builder:
         last = bodies[-1]
         if not last.title and last.has_body:
             return last
-        part = self.split(last)
+        part = self.split(last, arts)
         if part is not None:
             return part
         for art in reversed(bodies[:-1]):
@@ -756,7 +756,7 @@ class _Builder:
                 break
         return None
 
-    def split(self, art: _Art) -> _Art | None:
+    def split(self, art: _Art, arts: list[_Art]) -> _Art | None:
         """Split an article where its organ profile changes most; return the new second part."""
         units = art.parts
         best, best_at = 1.0, -1
@@ -774,6 +774,7 @@ class _Builder:
         part = _Art(parts=units[best_at:])
         art.parts = units[:best_at]
         self.articles.insert(self.articles.index(art) + 1, part)
+        arts.insert(arts.index(art) + 1, part)
         return part
 
     # ---- output -----------------------------------------------------------------------------

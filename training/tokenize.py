@@ -114,9 +114,15 @@ def clean_tokens(words: Iterable[str]) -> list[str]:
     return out
 
 
+_default: Callable[[str], list[str]] | None = None
+
+
 def tokenize(text: str) -> list[str]:
     """Cut text into content words with the configured backend and the legal dictionary."""
-    return clean_tokens(get_cutter()(text))
+    global _default
+    if _default is None:  # settings are read once per process, not per call (hot path)
+        _default = get_cutter()
+    return clean_tokens(_default(text))
 
 
 def warm_up() -> None:

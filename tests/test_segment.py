@@ -1,0 +1,256 @@
+"""The page splitter on invented pages: every layout convention of page_patterns.toml."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from training.segment import Article, PagePatterns, load_patterns, segment
+
+
+def wrap(text: str, width: int) -> str:
+    """Hard-wrap a paragraph at `width` characters, as a PDF column does."""
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+# A page printing each headline above its byline and body, one line per paragraph: a column
+# header, two bylines styles, an article whose tail ("…安全隐患排") continues below the next
+# article ("查工作。…"), a section heading, a headline that opens a report of another organ,
+# an inline sign-off and a captioned photo under a column header.
+PAGE_BEFORE = "\n\n".join([
+    "法治聚焦",
+    "清河派出所夜巡护航平安街区",
+    "□本报记者 张明 通讯员 李华",
+    "近日，青州市公安局清河派出所组织民警开展夜间巡逻，重点检查沿街商铺的消防通道和防盗设施，辖区群众纷纷点赞。",
+    "巡逻中，民警发现一家超市后门未上锁，立即联系店主加固门锁，并提醒商户配合派出所做好安全隐患排",
+    "东山区检察院公益诉讼守护水源地",
+    "本报讯（记者 王芳）日前，东山区人民检察院就一起饮用水源保护案件召开公开听证会，检察官邀请人大代表参加听证。",
+    "检察官介绍，该院在履职中发现水源地周边存在违规堆放垃圾问题，随即依法制发检察建议，督促相关部门整改。",
+    "查工作。民警还将防诈骗宣传单送到每家店铺，提醒店主警惕冒充客服的电信诈骗。",
+    "智慧警务提速增效",
+    "派出所民警借助移动警务终端，在巡逻现场即可核查可疑人员身份，接处警效率明显提升。",
+    "警方表示，将继续加强夜间巡逻，守护群众平安。",
+    "普法宣传进校园 法治种子润童心",
+    "为深入开展普法宣传，青州市司法局联合多所学校举办法治讲座，普法志愿者用案例向学生讲解宪法和未成年人保护法。",
+    "活动还设置了普法知识问答，学生们踊跃学法懂法，法治宣传教育效果良好。（陈晨）",
+    "图片新闻",
+    "民警向小学生讲解交通安全知识。 本报记者 张明 摄",
+]) + "\n"
+
+COURT_1 = "“多亏法官到村里开庭，我们不用跑几十里路进城了。”近日，南湖县人民法院在清水村开展巡回审判，村民们纷纷前来旁听。"
+COURT_2A = "庭审结束后，法官结合案情向旁听群众释法说理，讲解相邻关系纠纷中的法律规定，引导村民依法化解矛盾纠"
+COURT_2B = "纷。今年以来，该院已开展巡回审判三十余场，审理案件五十余件。"
+FRAUD_1 = "张某在网上结识一名自称投资顾问的网友，在对方诱导下向陌生账户转账五万元，察觉被骗后立即报警，民警随即开展调查。"
+FRAUD_2 = "经过连日追查，专案民警锁定了嫌疑人的落脚点，将其抓获归案，并追回部分被骗资金，案件正在进一步侦办中。"
+CAPTION = "社区民警在广场向过往群众发放反诈宣传资料。 通讯员 钱亮 摄"
+
+# A page printing headlines after their bodies, hard-wrapped in columns of different widths:
+# a byline first, a word cut by a wrap across a blank line ("矛盾纠" / "纷。"), a paragraph
+# printed twice, a headline closing its body, a headline + byline (and empty 【案情】【说法】
+# markers) with no body of their own, a column header and a caption titled after it.
+PAGE_AFTER = "\n\n".join([
+    "□本报记者 赵雷",
+    wrap(COURT_1, 16),
+    wrap(COURT_2A, 16),
+    wrap(COURT_2B, 16),
+    wrap(COURT_2A, 16),
+    "巡回法庭开进田间地头",
+    wrap(FRAUD_1, 22),
+    wrap(FRAUD_2, 22),
+    "网络投资需谨慎 莫信高额回报\n□本报记者 孙悦",
+    "【案情】",
+    "【说法】",
+    "以案说法",
+    wrap(CAPTION, 22),
+    "反诈宣传进社区",
+]) + "\n"
+
+
+def covered(page: str, article: Article) -> str:
+    """The page text inside an article's spans, whitespace removed."""
+    return "".join("".join(page[a:b].split()) for a, b in article.spans)
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def before() -> list[Article]:
+    return segment(PAGE_BEFORE)
+
+
+@pytest.fixture(scope="module")
+def after() -> list[Article]:
+    return segment(PAGE_AFTER)
+
+
+def test_headline_first_page_gives_each_article_its_title_and_byline(before):
+    assert [(a.kind, a.title) for a in before] == [
+        ("article", "清河派出所夜巡护航平安街区"),
+        ("article", "东山区检察院公益诉讼守护水源地"),
+        ("article", "普法宣传进校园 法治种子润童心"),
+        ("caption", ""),
+    ]
+    police, procuratorate, publicity, photo = before
+    assert police.byline == "□本报记者 张明 通讯员 李华"
+    assert procuratorate.byline == "本报讯（记者 王芳）"
+    assert procuratorate.text.startswith("日前，东山区人民检察院")
+    assert publicity.byline == ""
+    assert photo.text == "民警向小学生讲解交通安全知识。"
+    assert photo.byline == "本报记者 张明 摄"
+
+
+def test_interleaved_tail_is_reattached_across_the_next_article(before):
+    police, procuratorate = before[0], before[1]
+    assert "安全隐患排查工作。民警还将防诈骗宣传单" in police.text
+    assert "查工作" not in procuratorate.text
+    # Two body spans: the column before the other article and its continuation after it.
+    tail = PAGE_BEFORE.index("查工作")
+    assert any(a <= tail < b for a, b in police.spans)
+    assert procuratorate.start > police.spans[0][0] and procuratorate.end < tail
+    assert police.start == min(a for a, _ in police.spans) and police.end == max(b for _, b in police.spans)
+
+
+def test_section_heading_stays_inside_and_another_organ_starts_an_article(before):
+    police, publicity = before[0], before[2]
+    assert "智慧警务提速增效" in police.text.split("\n")
+    assert police.text.endswith("守护群众平安。")
+    assert publicity.text.endswith("（陈晨）")
+
+
+def test_column_headers_are_dropped(before, after):
+    for page, articles in ((PAGE_BEFORE, before), (PAGE_AFTER, after)):
+        for header in ("法治聚焦", "图片新闻", "以案说法"):
+            if header in page:
+                at = page.index(header)
+                assert not any(a <= at < b for art in articles for a, b in art.spans), header
+    assert all("图片新闻" not in a.text for a in before)
+
+
+def test_headline_after_its_body_closes_that_body(after):
+    assert [(a.kind, a.title) for a in after] == [
+        ("article", "巡回法庭开进田间地头"),
+        ("article", "网络投资需谨慎 莫信高额回报"),
+        ("caption", "反诈宣传进社区"),
+    ]
+    court, fraud, photo = after
+    assert court.byline == "□本报记者 赵雷"
+    assert court.text.startswith("“多亏法官到村里开庭")
+    # The title printed after the body is the article's first span in reading order.
+    assert PAGE_AFTER[slice(*court.spans[0])] == "巡回法庭开进田间地头"
+    assert photo.text == "社区民警在广场向过往群众发放反诈宣传资料。"
+    assert photo.byline == "通讯员 钱亮 摄"
+
+
+def test_headline_and_byline_without_body_attach_to_the_untitled_body_before(after):
+    fraud = after[1]
+    assert fraud.byline == "□本报记者 孙悦"
+    assert fraud.text.startswith("张某在网上结识")
+    assert fraud.text.split("\n")[-2:] == ["【案情】", "【说法】"]  # case markers stay in the article
+    assert "（" not in fraud.title
+
+
+def test_wrap_inside_a_word_across_a_blank_line_is_joined(after):
+    court = after[0]
+    assert "引导村民依法化解矛盾纠纷。今年以来" in court.text
+    assert "\n" not in court.text.split("”近日，")[1].split("旁听。")[0]  # plain wraps joined too
+
+
+def test_repeated_paragraph_is_dropped_from_the_second_copy(after):
+    court = after[0]
+    assert court.text.count("庭审结束后") == 1
+    second = PAGE_AFTER.rindex(COURT_2A[:8])
+    assert len(court.repeats) == 1 and court.repeats[0][0] == second
+    assert not any(a <= second < b for a, b in court.spans)
+
+
+def test_offsets_map_back_to_the_page(before, after):
+    for page, articles in ((PAGE_BEFORE, before), (PAGE_AFTER, after)):
+        for art in articles:
+            inside = covered(page, art)
+            assert squeeze(art.title) in inside and squeeze(art.byline) in inside
+            assert Counter(squeeze(art.text)) <= Counter(inside)
+            assert squeeze(page[art.start:art.end]).startswith(squeeze(page[slice(*min(art.spans))]))
+
+
+def test_classify_text_and_to_dict(before):
+    art = before[0]
+    assert art.classify_text == art.title + "\n" + art.text
+    d = art.to_dict()
+    assert d["title"] == art.title and d["spans"] == [list(s) for s in art.spans] and d["kind"] == "article"
+    assert segment(PAGE_BEFORE)[3].classify_text == before[3].text  # an untitled caption: no blank line
+
+
+def test_patterns_are_data(tmp_path: Path):
+    """A newspaper with another column name or byline style needs a table row, not code."""
+    text = (Path(__file__).parents[1] / "training" / "page_patterns.toml").read_text(encoding="utf-8")
+    page = "北疆时评\n\n◎特约撰稿 周正\n\n平安建设需要每个人参与。"
+    # Unknown to the shipped table: two short lines read as a two-line headline.
+    assert [(a.title, a.byline) for a in segment(page)] == [("北疆时评 ◎特约撰稿 周正", "")]
+    custom = tmp_path / "patterns.toml"
+    custom.write_text(
+        text.replace('headers = [\n', 'headers = [\n  "北疆时评",\n', 1)
+        .replace("standalone = [\n", "standalone = [\n  '^◎特约撰稿[\\u4e00-\\u9fff]{2,4}$',\n", 1),
+        encoding="utf-8",
+    )
+    patterns = load_patterns(custom)
+    assert isinstance(patterns, PagePatterns)
+    [art] = segment(page, patterns)
+    assert art.title == "" and art.byline == "◎特约撰稿 周正" and art.text == "平安建设需要每个人参与。"
+
+
+def test_bad_pattern_table_is_a_clear_error(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[limits]\nheadline_max_chars = 30\nno_such_key = 1\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="invalid page pattern table"):
+        load_patterns(bad)
+
+
+def test_empty_and_blank_pages():
+    assert segment("") == []
+    assert segment(" \n\n\t\u3000\n") == []
+
+
+def test_twenty_thousand_characters_segment_fast():
+    import time
+
+    page = "\n\n".join([PAGE_BEFORE, PAGE_AFTER] * 24)
+    assert len(page) > 19_000
+    segment(page)
+    t0 = time.perf_counter()
+    articles = segment(page)
+    assert time.perf_counter() - t0 < 0.1
+    assert len(articles) >= 48
+
+
+pieces = st.sampled_from(
+    ["法治聚焦", "□本报记者 张明", "本报讯（记者 王芳）", "【案情】", "（陈晨）", "摄", "通讯员 钱亮 摄",
+     "派出所", "人民法院", "检察院", "普法", "安全隐患排", "查工作。", "巡回审判", "。", "，", "“", "”",
+     "\n", "\n\n", "\r\n", " ", "\u3000", "a1", "图为"]
+)
+page_text = st.one_of(
+    st.lists(pieces, max_size=60).map("".join),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
+)
+
+
+@given(page_text)
+@settings(max_examples=300, deadline=None)
+def test_segment_is_total_and_its_spans_map_back(page):
+    articles = segment(page)
+    taken: list[tuple[int, int]] = []
+    for art in articles:
+        assert art.kind in ("article", "caption")
+        assert art.spans
+        for a, b in art.spans + art.repeats:
+            assert 0 <= a < b <= len(page)
+        assert art.start == min(a for a, _ in art.spans) and art.end == max(b for _, b in art.spans)
+        inside = covered(page, art)
+        assert Counter(squeeze(art.text + art.title + art.byline)) <= Counter(inside)
+        taken.extend(art.spans)
+    taken.sort()
+    assert all(prev[1] <= nxt[0] for prev, nxt in zip(taken, taken[1:])), "spans of articles overlap"
