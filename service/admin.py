@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 from training import artifacts
 from training.data import decode
 from training.errors import DataError, ModelError, ModelNotFound
-from training.jobs import ACTIVATE_POLICIES, BASES, rows_to_csv, run_job
+from training.jobs import ACTIVATE_POLICIES, BASES, report_path, rows_to_csv, run_job
 from training.pipeline import check_params
 from training.taxonomy import label_ids
 
@@ -100,6 +100,16 @@ def job(job_id: str):
     if not found:
         raise ApiError(404, "no_such_job", f"no job {job_id!r}; POST /train returns the id")
     return found
+
+
+@bp.get("/jobs/<job_id>/report")
+@require_admin
+def job_report(job_id: str):
+    """The job's HTML evaluation report on its held-out rows (bars, confusion, calibration, mistakes)."""
+    path = report_path(_settings(), job_id)
+    if not _store().get_job(job_id) or not path.is_file():
+        raise ApiError(404, "no_report", f"job {job_id!r} has no report (it needs held-out rows and must reach 'evaluating')")
+    return Response(path.read_text(encoding="utf-8"), mimetype="text/html")
 
 
 @bp.get("/jobs")

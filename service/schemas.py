@@ -44,6 +44,7 @@ class ArticleOut(Schema):
     start = Integer(metadata={"description": "Offset of the article's first character in the submitted text."})
     end = Integer(metadata={"description": "Offset just past its last character."})
     spans = List(List(Integer()), metadata={"description": "[start, end) ranges in reading order (several when columns interleave)."})
+    repeats = List(List(Integer()), metadata={"description": "Ranges of paragraphs printed twice on the page (the second copy, left out of text)."})
     kind = String(metadata={"description": "article or caption"})
     title = String()
     byline = String()

@@ -93,3 +93,14 @@ def test_evaluate_with_optional_convention(runner, tmp_path):
 def test_every_command_has_help_with_an_example(runner, command):
     result = runner.invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_evaluate_writes_an_html_report(runner, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        '{"text": "法院公开宣判一起盗窃案", "labels": ["courts"]}\n'
+        '{"text": "派出所民警抓获盗窃嫌疑人", "labels": ["procuratorate"]}\n', encoding="utf-8")
+    result = runner.invoke(main, ["evaluate", str(gold), "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert "检察" in page and "盗窃嫌疑人" in page  # the planted mistake (a missed procuratorate) is listed

@@ -98,6 +98,9 @@ def test_train_from_json_rows_activates_and_serves_the_new_version(admin_client,
     assert artifacts.read_active(store_dir)["active"] == job["version"]
     assert admin_client.post("/classify", json={"text": "法院宣判"}).get_json()["model"] == job["version"]
     assert (store_dir / job["version"] / "training.csv").is_file()
+    page = admin_client.get(f"/jobs/{job['id']}/report", headers=AUTH)
+    assert page.status_code == 200 and "policing" in page.get_data(as_text=True)
+    assert admin_client.get(f"/jobs/{job['id']}/report").status_code == 401
 
 
 def test_train_from_multipart_csv_upload(admin_client):

@@ -130,26 +130,35 @@ def _load_tagger(version: str | None):
 @click.option("--model", "version", help="Model version (default: the active one).")
 @click.option("--record", metavar="NAME", help="Store the scores in the model's model.json under metrics.gold.NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML report (bars, confusion, calibration, worst mistakes) into DIR.")
 @translated
-def evaluate(data_path: Path, version: str | None, record: str | None, as_json: bool) -> None:
+def evaluate(data_path: Path, version: str | None, record: str | None, as_json: bool, report_dir: Path | None) -> None:
     """Score a model on a labeled CSV or JSONL (text, labels, optional `optional`).
 
-    Example: legal-tagger evaluate gold.jsonl --model 20260101-000000-abc123
+    Example: legal-tagger evaluate gold.jsonl --model 20260101-000000-abc123 --report out/
     """
     from .data import read_dataset
     from .evaluate import format_report, score
 
     tagger = _load_tagger(version)
     dataset = read_dataset(data_path, tagger.labels)
-    predicted = []
+    results = []
     with _progress("classifying", len(dataset)) as bar:
         for start in range(0, len(dataset), 64):
             batch = dataset.texts[start:start + 64]
-            predicted += [set(r.labels) for r in tagger.classify(batch)]
+            results += tagger.classify(batch, explain=8 if report_dir else 0)
             bar.update(len(batch))
+    predicted = [set(r.labels) for r in results]
     report = score(dataset.labels, predicted, tagger.labels, dataset.optional)
     report["model"] = tagger.version
     report["file_sha256"] = dataset.sha256
+    if report_dir:
+        from .report import write_report
+
+        page = write_report(report_dir, dataset.texts, dataset.labels, dataset.optional, results, tagger.labels, report,
+                            label_names=tagger.meta.get("label_names"), title=f"{data_path.name} · 模型 {tagger.version}",
+                            thresholds=tagger.thresholds)
+        click.echo(f"report: {page}", err=True)
     if record:
         artifacts.update_meta(get_settings().models_dir, tagger.version, metrics={**tagger.meta.get("metrics", {}), "gold": {**tagger.meta.get("metrics", {}).get("gold", {}), record: report}})
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, f"{data_path.name} · model {tagger.version}"))

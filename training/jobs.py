@@ -22,6 +22,7 @@ from .data import MIN_PER_LABEL, Dataset, label_count_problems, read_csv
 from .errors import DataError, ModelError, TaggerError
 from .evaluate import score
 from .store import Store
+from .tagger import Tagger
 from .taxonomy import label_ids, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,20 @@ def _merge(*parts: Dataset) -> Dataset:
     return Dataset(texts, labels, ids)
 
 
+def report_path(settings: Settings, job_id: str) -> Path:
+    """Where a job's HTML evaluation report lives."""
+    return settings.data_dir / "reports" / f"{job_id}.html"
+
+
+def _write_job_report(settings: Settings, job_id: str, held: Dataset, results, labels, report: dict, thresholds) -> None:
+    from .report import render_report_html
+
+    path = report_path(settings, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    html = render_report_html(held.texts, held.labels, None, results, labels, report, title=f"训练任务 {job_id} · 留出集", thresholds=thresholds)
+    path.write_text(html, encoding="utf-8")
+
+
 def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None = None) -> None:
     """Run one training job to a terminal state; never raises (errors land in the job record)."""
     lock_path = settings.data_dir / "train.lock"
@@ -150,7 +165,10 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     gate_ok, reasons = False, ["no held-out rows (upload at least 25 rows to evaluate)"]
     if held_idx:
         held = _subset(data, held_idx)
-        report["new"] = score(held.labels, pipeline.predict_sets(model, held.texts), labels)
+        tagger = Tagger(model, {"version": "candidate", "thresholds": info["thresholds"]})
+        held_results = tagger.classify(held.texts, explain=8)
+        report["new"] = score(held.labels, [set(r.labels) for r in held_results], labels)
+        _write_job_report(settings, job_id, held, held_results, labels, report["new"], tagger.thresholds)
         if active:
             old_model, _ = artifacts.load_model(models_dir, active)
             report["active"] = score(held.labels, pipeline.predict_sets(old_model, held.texts), labels)
