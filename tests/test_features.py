@@ -39,4 +39,5 @@ def test_cue_features_see_who_leads():
     assert row[names.index("procuratorate:lead_institution")] == 1.0
     assert row[names.index("policing:lead_institution")] == 0.0
     assert row[names.index("procuratorate:first_position")] > row[names.index("policing:first_position")]
-    assert row[names.index("legal_publicity:terms")] == 0.0
+    assert row[names.index("courts:lead_institution")] == 0.0
+    assert not any(n.startswith("legal_publicity:") for n in names)  # purpose, not an organ: no cues

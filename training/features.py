@@ -66,7 +66,7 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
         from .config import get_settings
 
         path = Path(self.taxonomy_path) if self.taxonomy_path else get_settings().taxonomy_path
-        labels = load_taxonomy(path)
+        labels = [label for label in load_taxonomy(path) if label.cue_features]
         self.labels_ = [label.id for label in labels]
         # Longest terms first so the alternation prefers 公安分局 over 公安.
         self.term_patterns_ = [

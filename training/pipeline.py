@@ -22,6 +22,7 @@ PARAMS: dict[str, tuple[float, float, float]] = {
     "word_min_df": (2, 1, 20),
     "char_min_df": (2, 1, 20),
     "char_max_features": (60000, 1000, 500000),
+    "word_weight": (1.0, 0.0, 10.0),
     "cue_weight": (1.0, 0.0, 10.0),
     "cv": (5, 2, 10),
     "threshold_tolerance": (0.01, 0.0, 0.1),
@@ -58,7 +59,7 @@ def build_pipeline(labels: list[str], params: dict[str, Any] | None = None, taxo
     )
     features = LeanFeatureUnion(
         [("words", words), ("chars", chars), ("cues", LegalCueFeatures(taxonomy_path))],
-        transformer_weights={"words": 1.0, "chars": 1.0, "cues": p["cue_weight"]},
+        transformer_weights={"words": p["word_weight"], "chars": 1.0, "cues": p["cue_weight"]},
     )
     classifier = ThresholdedOneVsRest(
         labels=list(labels),

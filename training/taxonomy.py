@@ -22,6 +22,7 @@ class Label:
     excludes: tuple[str, ...]
     terms: tuple[str, ...]
     institution_patterns: tuple[str, ...]
+    cue_features: bool = True
 
     def to_dict(self) -> dict:
         return {
@@ -71,6 +72,7 @@ def load_taxonomy(path: Path) -> tuple[Label, ...]:
                 excludes=tuple(entry.get("excludes", ())),
                 terms=tuple(entry.get("terms", ())),
                 institution_patterns=tuple(entry.get("institution_patterns", ())),
+                cue_features=bool(entry.get("cue_features", True)),
             )
         except KeyError as exc:
             raise TaxonomyError(f"{path}: label #{i} lacks {exc.args[0]!r}") from None
