@@ -24,7 +24,7 @@ test: install
 
 # Retrain the shipped default model from labels/corpus.csv and record its gold-set scores.
 default-model: install
-	$(BIN)/legal-tagger train labels/corpus.csv --out models/
+	$(BIN)/legal-tagger train labels/corpus.csv --out models/ --cv
 	$(BIN)/python -m bench.record_gold
 
 clean:

@@ -16,7 +16,7 @@ def test_train_writes_an_active_version_and_reports_cv(runner, tmp_path):
     csv_path = tmp_path / "train.csv"
     csv_path.write_text(ROWS, encoding="utf-8")
     out = tmp_path / "models"
-    result = runner.invoke(main, ["train", str(csv_path), "--out", str(out), "--version", "cli-1", "--param", "cv=3"])
+    result = runner.invoke(main, ["train", str(csv_path), "--out", str(out), "--version", "cli-1", "--param", "cv=3", "--cv"])
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "cli-1" / "model.json").read_text())
     assert meta["training"]["rows"] == 30
