@@ -104,3 +104,16 @@ def test_evaluate_writes_an_html_report(runner, tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert "检察" in page and "盗窃嫌疑人" in page  # the planted mistake (a missed procuratorate) is listed
+
+
+def test_classify_split_prints_one_line_per_article(runner, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "县法院公开宣判一起盗窃案\n\n本报讯（记者 李明）近日，县人民法院公开宣判一起盗窃案，被告人被判处有期徒刑两年。\n\n"
+        "派出所民警抓获嫌疑人\n\n本报讯（通讯员 王芳）日前，城关派出所民警连夜追踪，抓获盗窃电动车的嫌疑人两名。\n",
+        encoding="utf-8")
+    result = runner.invoke(main, ["classify", "--split", str(page)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [l["title"] for l in lines] == ["县法院公开宣判一起盗窃案", "派出所民警抓获嫌疑人"]
+    assert lines[0]["labels"][0] == "courts" and lines[1]["labels"][0] == "policing"

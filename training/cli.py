@@ -169,17 +169,27 @@ def evaluate(data_path: Path, version: str | None, record: str | None, as_json: 
 @click.option("--jsonl", is_flag=True, help="Input: one JSON object with a 'text' field per line; output: one JSON object per line.")
 @click.option("--model", "version", help="Model version (default: the active one).")
 @click.option("--batch", default=64, show_default=True, help="Texts vectorized together.")
+@click.option("--split", is_flag=True, help="The file is a whole newspaper page: print one JSON line per article.")
 @translated
-def classify(source, jsonl: bool, version: str | None, batch: int) -> None:
+def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) -> None:
     """Print tags for a text file (one article) or, with --jsonl, for each line.
 
     Examples: legal-tagger classify article.txt
+              legal-tagger classify --split page.txt
               cat items.jsonl | legal-tagger classify --jsonl - > tagged.jsonl
     """
     from .data import decode
 
     tagger = _load_tagger(version)
     raw = decode(source.read(), getattr(source, "name", "input"))
+    if split:
+        from .segment import segment
+
+        articles = segment(raw)
+        for article, result in zip(articles, tagger.classify([a.classify_text for a in articles])):
+            record = {k: v for k, v in article.to_dict().items() if k != "text"}
+            click.echo(json.dumps({**record, **result.to_dict(), "model": tagger.version}, ensure_ascii=False))
+        return
     if not jsonl:
         if not raw.strip():
             raise click.ClickException("input is empty; give a file with article text")
