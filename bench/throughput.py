@@ -54,8 +54,10 @@ def cpu_model() -> str:
 
 
 def nproc() -> int:
+    # GNU nproc obeys OMP_NUM_THREADS / OMP_THREAD_LIMIT, which bench.scaling sets to 1 for its workers.
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT")}
     try:
-        return int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip())
+        return int(subprocess.run(["nproc"], capture_output=True, text=True, check=True, env=env).stdout.strip())
     except (OSError, ValueError, subprocess.CalledProcessError):
         return len(os.sched_getaffinity(0))
 
