@@ -121,32 +121,30 @@ def jobs():
     return {"jobs": store.list_jobs()}
 
 
-@bp.post("/models/<version>/activate")
-@require_admin
-def activate(version: str):
-    """Make a version active (verified first); every worker serves it within seconds."""
+def _switch(change, not_found: tuple[int, str]) -> dict:
+    """Apply an activation change, map model errors to HTTP, and reload this worker at once."""
     try:
-        state = artifacts.set_active(_settings().models_dir, version)
+        state = change()
     except ModelNotFound as exc:
-        raise ApiError(404, "no_such_model", str(exc)) from None
+        raise ApiError(not_found[0], not_found[1], str(exc)) from None
     except ModelError as exc:
         raise ApiError(409, "model_rejected", str(exc)) from None
     get_registry().refresh(force=True)
     return state
+
+
+@bp.post("/models/<version>/activate")
+@require_admin
+def activate(version: str):
+    """Make a version active (verified first); every worker serves it within seconds."""
+    return _switch(lambda: artifacts.set_active(_settings().models_dir, version), (404, "no_such_model"))
 
 
 @bp.post("/models/rollback")
 @require_admin
 def rollback():
     """Re-activate the previously active version."""
-    try:
-        state = artifacts.rollback(_settings().models_dir)
-    except ModelNotFound as exc:
-        raise ApiError(409, "no_previous_model", str(exc)) from None
-    except ModelError as exc:
-        raise ApiError(409, "model_rejected", str(exc)) from None
-    get_registry().refresh(force=True)
-    return state
+    return _switch(lambda: artifacts.rollback(_settings().models_dir), (409, "no_previous_model"))
 
 
 @bp.delete("/models/<version>")
