@@ -20,6 +20,7 @@ class ReviewLog:
         self._buffer: list[tuple] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self._flushing = False
 
     def add(self, texts, results, thresholds: dict[str, float], model: str) -> None:
         now = time.time()
@@ -31,8 +32,18 @@ class ReviewLog:
         with self._lock:
             self._buffer.extend(rows)
             due = len(self._buffer) >= FLUSH_ITEMS or time.monotonic() - self._last_flush >= FLUSH_SECONDS
-        if due:
+            start = due and not self._flushing
+            if start:
+                self._flushing = True
+        if start:
+            # Write in the background: a request must not wait for SQLite (it showed in p99).
+            threading.Thread(target=self._background_flush, name="review-flush", daemon=True).start()
+
+    def _background_flush(self) -> None:
+        try:
             self.flush()
+        finally:
+            self._flushing = False
 
     def flush(self) -> None:
         with self._lock:
