@@ -86,7 +86,21 @@ def machine_lines(command: str) -> list[str]:
         "- load average (1/5/15 min) at bench start: " + " / ".join(f"{x:.2f}" for x in LOAD_AT_IMPORT)
         + "; at the end: " + " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (the machine is shared; other jobs may run)",
         f"- software: Python {platform.python_version()}, scikit-learn {sklearn.__version__}, numpy {numpy.__version__}, scipy {scipy.__version__}",
+        f"- code and data: {source_state()}",
     ]
+
+
+def source_state() -> str:
+    """Commit, whether the working tree differs from it, and the corpus checksum (others edit both)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=REPO_ROOT).stdout.strip()
+        commit = f"commit {head}" + (f" + uncommitted changes in {len(dirty.splitlines())} tracked file(s)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        commit = "commit unknown (no git)"
+    corpus = get_settings().corpus_path
+    digest = _sha256(corpus)[:12] if corpus.exists() else "missing"
+    return f"{commit}; labels/corpus.csv sha256 {digest}…"
 
 
 def publish(name: str, title: str, body: list[str], command: str | None = None, started: float | None = None) -> Path:

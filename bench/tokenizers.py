@@ -24,7 +24,6 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).name == "bench":
 import argparse
 import json
 import logging
-import os
 import shutil
 import subprocess
 import time
@@ -149,7 +148,8 @@ def load_docs() -> tuple[list[str], list[str]]:
         docs += [compose(item.get("title") or "", item["text"]) for item in law]
         sources += [f"seed pages: {len(pages)} whole pages", f"lawcrime_dev.jsonl: {len(law)} articles"]
     else:
-        sources.append(f"../shared not found: seed pages and lawcrime skipped")
+        sources.append(f"{SHARED} not found: seed pages and lawcrime skipped")
+        print(f"{SHARED} not found: timing labels/corpus.csv only (seed pages and lawcrime skipped)", file=sys.stderr)
     return [normalize_text(d) for d in docs], sources
 
 
