@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .normalize import normalize_text
-from .taxonomy import load_cues, load_taxonomy
+from .taxonomy import load_taxonomy
 
 _SENTENCE = re.compile(r"[。！？!?\n]")
 LEAD_CHARS = 120
@@ -76,22 +76,17 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
         self.institution_patterns_ = [
             "|".join(f"(?:{p})" for p in label.institution_patterns) or "(?!)" for label in labels
         ]
-        cues = load_cues(path)
-        self.cues_ = [cue.id for cue in cues]
-        self.cue_patterns_ = ["|".join(re.escape(t) for t in sorted(cue.terms, key=len, reverse=True)) for cue in cues]
         self._compile()
         return self
 
     def _compile(self) -> None:
         self._terms = [re.compile(p) for p in self.term_patterns_]
         self._institutions = [re.compile(p) for p in self.institution_patterns_]
-        self._cues = [re.compile(p) for p in getattr(self, "cue_patterns_", [])]
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_terms", None)
         state.pop("_institutions", None)
-        state.pop("_cues", None)
         return state
 
     def __setstate__(self, state):
@@ -101,7 +96,6 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         names = [f"{label}:{cue}" for label in self.labels_ for cue in CUE_NAMES]
-        names += [f"genre:{cue}" for cue in self.cues_]
         return np.array(names, dtype=object)
 
     def _row(self, text: str) -> list[float]:
@@ -130,8 +124,6 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
                 math.tanh(100.0 * n_terms / size),
                 math.log1p(len(self._terms[k].findall(tail))),
             ]
-        for pattern in self._cues:  # genre: hits per 100 characters, squashed into [0, 1)
-            row.append(math.tanh(100.0 * len(pattern.findall(text)) / size))
         return row
 
     def transform(self, X):

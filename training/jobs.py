@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import io
 import logging
 import random
@@ -71,7 +72,7 @@ def corpus_of(models_dir: Path, version: str, fallback: Path) -> bytes:
     meta = artifacts.read_meta(models_dir, version)
     if fallback.is_file():
         raw = fallback.read_bytes()
-        if artifacts.hashlib.sha256(raw).hexdigest() == meta.get("training", {}).get("sha256"):
+        if hashlib.sha256(raw).hexdigest() == meta.get("training", {}).get("sha256"):
             return raw
     raise DataError(f"the training data of model {version} is not available; train with base=upload instead")
 
@@ -183,7 +184,7 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
         "thresholds": info["thresholds"],
         "params": info["params"],
         "metrics": {"held_out": report.get("new")},
-        "training": {"file": TRAINING_COPY, "sha256": artifacts.hashlib.sha256(upload).hexdigest(), "rows": len(train),
+        "training": {"file": TRAINING_COPY, "sha256": hashlib.sha256(upload).hexdigest(), "rows": len(train),
                      "job": job_id, "base": options["base"], "parent": active},
     }
     path = artifacts.save_model(model, meta, models_dir, extra_files={TRAINING_COPY: rows_to_csv(

@@ -34,24 +34,6 @@ class Label:
         }
 
 
-@dataclass(frozen=True)
-class Cue:
-    """A genre cue (not a label): terms whose density hints at why a text was written."""
-
-    id: str
-    terms: tuple[str, ...]
-
-
-@lru_cache(maxsize=8)
-def load_cues(path: Path) -> tuple[Cue, ...]:
-    """The [[cue]] tables of the taxonomy file (may be none)."""
-    doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    try:
-        return tuple(Cue(id=c["id"], terms=tuple(c["terms"])) for c in doc.get("cue", []))
-    except KeyError as exc:
-        raise TaxonomyError(f"{path}: a [[cue]] lacks {exc.args[0]!r}") from None
-
-
 @lru_cache(maxsize=8)
 def load_taxonomy(path: Path) -> tuple[Label, ...]:
     """Parse and check the taxonomy file; raise TaxonomyError naming what is wrong."""
