@@ -10,6 +10,7 @@ from training.store import Store, text_sha
 
 FLUSH_ITEMS = 64
 FLUSH_SECONDS = 2.0
+MAX_BUFFER = 1000  # a sample for review, not an audit log: under overload keep the newest
 
 
 class ReviewLog:
@@ -31,6 +32,7 @@ class ReviewLog:
             rows.append((text_sha(text), text[:20000], json.dumps(result.scores), "|".join(result.labels), margin, model, now))
         with self._lock:
             self._buffer.extend(rows)
+            del self._buffer[:-MAX_BUFFER]
             due = len(self._buffer) >= FLUSH_ITEMS or time.monotonic() - self._last_flush >= FLUSH_SECONDS
             start = due and not self._flushing
             if start:
