@@ -1,3 +1,6 @@
+import pickle
+
+import joblib
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -26,6 +29,25 @@ def test_fast_tfidf_transform_equals_sklearn(kwargs):
     reference = TfidfVectorizer(**kwargs).fit(TEXTS)
     for docs in (TEXTS, UNSEEN, UNSEEN[:1]):
         np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
+
+
+def test_vectorizer_pickles_its_vocabulary_compactly_and_round_trips(tmp_path):
+    fitted = FastTfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2)).fit(TEXTS)
+    state = fitted.__getstate__()
+    assert isinstance(state["vocabulary_"], tuple)  # one string + one array, not a dict of entries
+    assert isinstance(fitted.vocabulary_, dict)  # pickling leaves the live object alone
+    joblib.dump(fitted, tmp_path / "v.joblib", compress=3)
+    for loaded in (joblib.load(tmp_path / "v.joblib"), pickle.loads(pickle.dumps(fitted))):
+        assert loaded.vocabulary_ == fitted.vocabulary_
+        np.testing.assert_array_equal(loaded.transform(UNSEEN + TEXTS).toarray(), fitted.transform(UNSEEN + TEXTS).toarray())
+
+
+def test_vectorizer_pickled_before_the_compact_form_still_loads():
+    fitted = FastTfidfVectorizer(analyzer="char", ngram_range=(1, 2)).fit(TEXTS)
+    old_state = {**fitted.__dict__}  # what earlier versions pickled: the plain dict
+    restored = FastTfidfVectorizer.__new__(FastTfidfVectorizer)
+    restored.__setstate__(old_state)
+    assert restored.vocabulary_ == fitted.vocabulary_
 
 
 def test_lead_is_headline_plus_first_sentence():
