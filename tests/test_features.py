@@ -3,9 +3,12 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from training.features import FastTfidfVectorizer, LegalCueFeatures, _lead
+from training.features import LegalCueFeatures, _lead
+from training.vectorize import FastTfidfVectorizer
 from training.tokenize import tokenize
 
 TEXTS = [
@@ -29,6 +32,44 @@ def test_fast_tfidf_transform_equals_sklearn(kwargs):
     reference = TfidfVectorizer(**kwargs).fit(TEXTS)
     for docs in (TEXTS, UNSEEN, UNSEEN[:1]):
         np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="法院检察公安 \n\tab，。12", max_size=12), low=st.integers(1, 3), extra=st.integers(0, 2))
+def test_fast_ngrams_are_the_parents_ngrams(text, low, extra):
+    ours = FastTfidfVectorizer(ngram_range=(low, low + extra))
+    reference = TfidfVectorizer(ngram_range=(low, low + extra))
+    assert sorted(ours._char_ngrams(text)) == sorted(reference._char_ngrams(text))
+    tokens = text.split()
+    assert sorted(ours._word_ngrams(tokens)) == sorted(reference._word_ngrams(tokens))
+
+
+CHAR_KWARGS = [dict(analyzer="char", ngram_range=r, sublinear_tf=True) for r in ((1, 1), (1, 3), (2, 3), (3, 3), (2, 4))]
+SAMPLES = TEXTS + UNSEEN + ["ＡＢＣ abc  ABC\t\n 法院", "\ud800孤立代理项\udfff", "😀🚓 警察", " ", "法"]
+
+
+@pytest.mark.parametrize("kwargs", CHAR_KWARGS)
+def test_packed_char_lookup_equals_sklearn_on_edge_cases(kwargs):
+    fast = FastTfidfVectorizer(**kwargs).fit(SAMPLES)
+    reference = TfidfVectorizer(**kwargs).fit(SAMPLES)
+    assert fast.vocabulary_ == reference.vocabulary_
+    np.testing.assert_allclose(fast.transform(SAMPLES).toarray(), reference.transform(SAMPLES).toarray(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(docs=st.lists(st.text(max_size=30), min_size=1, max_size=4), which=st.integers(0, len(CHAR_KWARGS) - 1))
+def test_packed_char_lookup_equals_sklearn_on_any_text(docs, which):
+    fast = FastTfidfVectorizer(**CHAR_KWARGS[which]).fit(TEXTS)
+    reference = TfidfVectorizer(**CHAR_KWARGS[which]).fit(TEXTS)
+    np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
+
+
+def test_refit_rebuilds_the_packed_tables():
+    vectorizer = FastTfidfVectorizer(analyzer="char", ngram_range=(2, 3))
+    vectorizer.fit(TEXTS).transform(TEXTS)
+    vectorizer.fit(UNSEEN[:2])
+    reference = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(UNSEEN[:2])
+    np.testing.assert_allclose(vectorizer.transform(TEXTS).toarray(), reference.transform(TEXTS).toarray())
 
 
 def test_vectorizer_pickles_its_vocabulary_compactly_and_round_trips(tmp_path):

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from .normalize import normalize_text
 from .taxonomy import load_taxonomy
+from .vectorize import FastTfidfVectorizer  # noqa: F401  (models pickled before 2026-11-23 name it here)
 
 _SENTENCE = re.compile(r"[。！？!?\n]")
 LEAD_CHARS = 120
@@ -144,67 +143,3 @@ class LeanFeatureUnion(FeatureUnion):
             block = trans.transform(X)
             blocks.append(block * weight if weight is not None else block)
         return sparse.hstack(blocks, format="csr")
-
-
-class FastTfidfVectorizer(TfidfVectorizer):
-    """TfidfVectorizer with a leaner `transform` for serving; fitting is the parent's.
-
-    The parent counts terms by catching a KeyError for every out-of-vocabulary n-gram and then
-    re-validates the count matrix; on one article that overhead was most of the transform.
-    Output is identical (a test compares both on varied texts).
-    """
-
-    # The vocabulary pickles as one joined string and one index array instead of ~10^5 dict
-    # entries: joblib's pure-Python unpickler took most of a cold start on the entries.
-    _VOCAB_SEPARATOR = "\x1f"
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: the parent may hand back self.__dict__ itself
-        vocabulary = state.get("vocabulary_")
-        if isinstance(vocabulary, dict) and not any(self._VOCAB_SEPARATOR in term for term in vocabulary):
-            state["vocabulary_"] = (
-                self._VOCAB_SEPARATOR.join(vocabulary),
-                np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)),
-            )
-        return state
-
-    def __setstate__(self, state):
-        vocabulary = state.get("vocabulary_")
-        if isinstance(vocabulary, tuple):
-            joined, indices = vocabulary
-            terms = joined.split(self._VOCAB_SEPARATOR) if joined else []
-            state["vocabulary_"] = dict(zip(terms, indices.tolist()))
-        super().__setstate__(state)
-
-    def transform(self, raw_documents):
-        if isinstance(raw_documents, str):
-            raise ValueError("Iterable over raw text documents expected, string object received.")
-        analyze = self.build_analyzer()
-        vocabulary = self.vocabulary_
-        indptr, indices, values = [0], [], []
-        for doc in raw_documents:
-            for term, count in Counter(analyze(doc)).items():
-                j = vocabulary.get(term)
-                if j is not None:
-                    indices.append(j)
-                    values.append(count)
-            indptr.append(len(indices))
-        X = sparse.csr_matrix(
-            (np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
-            shape=(len(indptr) - 1, len(vocabulary)),
-        )
-        X.sort_indices()
-        if self.sublinear_tf:
-            np.log(X.data, X.data)
-            X.data += 1.0
-        if self.use_idf:
-            X.data *= self.idf_[X.indices]
-        if self.norm == "l2":
-            lengths = np.diff(X.indptr)
-            rows = np.repeat(np.arange(X.shape[0]), lengths)
-            norms = np.sqrt(np.bincount(rows, weights=X.data ** 2, minlength=X.shape[0]))
-            norms[norms == 0] = 1.0
-            X.data /= norms[rows]
-        elif self.norm is not None:
-            raise ValueError(f"FastTfidfVectorizer supports norm='l2' or None, not {self.norm!r}")
-        return X
