@@ -58,7 +58,9 @@ class ModelRegistry:
         tagger = self._cache.get(version)
         if tagger is None:
             pipeline, meta = artifacts.load_model(self.models_dir, version)
-            tagger = self._cache[version] = Tagger(pipeline, meta)
+            tagger = Tagger(pipeline, meta)
+            tagger.classify(["派出所民警与法院、检察院开展普法宣传。"])  # builds lazy lookup tables now, not in a request
+            self._cache[version] = tagger
             # Keep the active model and the previous one; drop older ones from memory.
             for old in list(self._cache)[:-2]:
                 self._cache.pop(old, None)
