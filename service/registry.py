@@ -59,7 +59,10 @@ class ModelRegistry:
         if tagger is None:
             pipeline, meta = artifacts.load_model(self.models_dir, version)
             tagger = Tagger(pipeline, meta)
-            tagger.classify(["派出所民警与法院、检察院开展普法宣传。"])  # builds lazy lookup tables now, not in a request
+            try:  # builds lazy lookup tables now, not in a request; a model that cannot answer is refused
+                tagger.classify(["派出所民警与法院、检察院开展普法宣传。"])
+            except Exception as exc:
+                raise ModelError(f"model {version} failed its warm-up classification ({exc}); retrain or activate another version") from exc
             self._cache[version] = tagger
             # Keep the active model and the previous one; drop older ones from memory.
             for old in list(self._cache)[:-2]:
