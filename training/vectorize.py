@@ -107,9 +107,9 @@ class FastTfidfVectorizer(TfidfVectorizer):
             self._char_tables = tables
         return tables
 
-    def _packed_char_counts(self, doc, tables: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-        """(columns ascending, counts) of the in-vocabulary character n-grams of one document."""
-        text = self._white_spaces.sub(" ", self.build_preprocessor()(self.decode(doc)))
+    def _packed_char_counts(self, text: str, tables: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """(columns ascending, counts) of the in-vocabulary character n-grams of one preprocessed text."""
+        text = self._white_spaces.sub(" ", text)
         codes = _code_points(text)
         low, high = self.ngram_range
         found_columns, found_counts = [], []
@@ -133,12 +133,13 @@ class FastTfidfVectorizer(TfidfVectorizer):
         if isinstance(raw_documents, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
         tables = self._packed_char_tables()
+        preprocess = self.build_preprocessor()  # built once per call, not per document of a batch
         analyze = None if tables is not None else self.build_analyzer()
         lookup = self.vocabulary_.get
         indptr, index_blocks, count_blocks = [0], [], []
         for doc in raw_documents:
             if tables is not None:
-                ids, counts = self._packed_char_counts(doc, tables)
+                ids, counts = self._packed_char_counts(preprocess(self.decode(doc)), tables)
             else:
                 terms = analyze(doc)
                 # Vocabulary ids for every term (-1 = unknown), counted by numpy: no Python-level loop.
