@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from apiflask import APIBlueprint
 from flask import current_app, g
@@ -26,7 +27,13 @@ def _settings():
     return current_app.config["TAGGER"]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_text(value: str, field: str) -> None:
+    lone = _SURROGATE.search(value)
+    if lone:
+        raise ApiError(400, "bad_encoding", f"{field} has a lone UTF-16 surrogate \\u{ord(lone.group()):04x} at character {lone.start()}; send valid Unicode text", field=field)
     if not value.strip():
         raise ApiError(400, "empty_text", f"{field} is empty or only whitespace; send the article text", field=field)
     limit = _settings().max_text_chars

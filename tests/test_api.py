@@ -80,6 +80,8 @@ BAD = [
     pytest.param(b'{"text": "a", "keywords": "5"}', "application/json", 400, "invalid_field", "keywords", id="keywords-string"),
     pytest.param('{"text": "法院"}'.encode("gbk"), "application/json", 400, "bad_encoding", None, id="non-utf8-json"),
     pytest.param(b"\xff\xfe\xfd", "text/plain", 400, "bad_encoding", None, id="non-utf8-text"),
+    pytest.param(b'{"text": "\\ud800\\u6cd5\\u9662"}', "application/json", 400, "bad_encoding", "text", id="lone-surrogate"),
+    pytest.param(b'{"texts": ["ok", "\\udfff"]}', "application/json", 400, "bad_encoding", "texts.1", id="item-lone-surrogate"),
     pytest.param(b"<text>x</text>", "application/xml", 415, "unsupported_media_type", None, id="xml"),
     pytest.param(json.dumps({"text": "法" * 5001}).encode(), "application/json", 413, "text_too_long", "text", id="text-over-limit"),
     pytest.param(b"a" * (65 * 1024), "text/plain", 413, "too_large", None, id="body-over-limit"),
@@ -159,8 +161,10 @@ def test_openapi_lists_every_route_and_validates(client, app):
     assert "/classify" in page and "<script src" not in page
 
 
+# Any code point, lone surrogates included: JSON can carry them as \\ud800 escapes.
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=40)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=40),
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=40) | any_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )

@@ -64,12 +64,50 @@ def test_packed_char_lookup_equals_sklearn_on_any_text(docs, which):
     np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
 
 
+def _bar_split(text: str) -> list[str]:
+    """A tokenizer whose tokens may hold spaces or be empty: the packed word path must step aside."""
+    return text.split("|")
+
+
+WORD_KWARGS = [
+    dict(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+    dict(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), max_df=0.5),  # unigrams dropped, bigrams kept
+    dict(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(2, 2)),
+    dict(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 1)),
+    dict(tokenizer=_bar_split, token_pattern=None, lowercase=False, ngram_range=(1, 2)),
+    dict(ngram_range=(1, 2)),  # the default regex tokenizer
+]
+
+
+@pytest.mark.parametrize("kwargs", WORD_KWARGS)
+def test_packed_word_lookup_equals_sklearn_on_edge_cases(kwargs):
+    docs = SAMPLES + ["a b|a|b||a b", "法院 检察院|法院|| |x y z"]
+    fast = FastTfidfVectorizer(**kwargs).fit(docs)
+    reference = TfidfVectorizer(**kwargs).fit(docs)
+    assert fast.vocabulary_ == reference.vocabulary_
+    np.testing.assert_allclose(fast.transform(docs + UNSEEN).toarray(), reference.transform(docs + UNSEEN).toarray(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(docs=st.lists(st.text(alphabet="法院检察公安派出所民警 |，。ab12", max_size=40), min_size=1, max_size=4), which=st.integers(0, len(WORD_KWARGS) - 1))
+def test_packed_word_lookup_equals_sklearn_on_any_text(docs, which):
+    fit_docs = TEXTS + ["a b|a|b||a b", "法院|检察院|法院 检察院"]
+    fast = FastTfidfVectorizer(**WORD_KWARGS[which]).fit(fit_docs)
+    reference = TfidfVectorizer(**WORD_KWARGS[which]).fit(fit_docs)
+    np.testing.assert_allclose(fast.transform(docs).toarray(), reference.transform(docs).toarray(), rtol=1e-12, atol=1e-12)
+
+
 def test_refit_rebuilds_the_packed_tables():
     vectorizer = FastTfidfVectorizer(analyzer="char", ngram_range=(2, 3))
     vectorizer.fit(TEXTS).transform(TEXTS)
     vectorizer.fit(UNSEEN[:2])
     reference = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(UNSEEN[:2])
     np.testing.assert_allclose(vectorizer.transform(TEXTS).toarray(), reference.transform(TEXTS).toarray())
+    words = FastTfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2))
+    words.fit(TEXTS).transform(TEXTS)
+    words.fit(UNSEEN[:2])
+    reference = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2)).fit(UNSEEN[:2])
+    np.testing.assert_allclose(words.transform(TEXTS).toarray(), reference.transform(TEXTS).toarray())
 
 
 def test_vectorizer_pickles_its_vocabulary_compactly_and_round_trips(tmp_path):
@@ -104,3 +142,37 @@ def test_cue_features_see_who_leads():
     assert row[names.index("procuratorate:first_position")] > row[names.index("policing:first_position")]
     assert row[names.index("courts:lead_institution")] == 0.0
     assert not any(n.startswith("legal_publicity:") for n in names)  # purpose, not an organ: no cues
+
+
+def _stacked_the_old_way(union, docs):
+    """What LeanFeatureUnion returned before it stacked arrays itself: weighted blocks, hstacked."""
+    from scipy import sparse
+
+    blocks = [trans.transform(docs) * (weight if weight is not None else 1.0) for _, trans, weight in union._iter()]
+    return sparse.hstack(blocks, format="csr")
+
+
+@pytest.mark.parametrize("docs", [TEXTS[:1], TEXTS, UNSEEN, [""], TEXTS + UNSEEN + SAMPLES])
+def test_union_stacks_blocks_exactly_as_hstack_did(tiny_model, docs):
+    steps = tiny_model[0].named_steps
+    union = steps["features"]
+    normalized = steps["normalize"].transform(docs)
+    ours = union.transform(normalized)
+    reference = _stacked_the_old_way(union, normalized)
+    assert ours.shape == reference.shape and ours.has_sorted_indices
+    np.testing.assert_array_equal(ours.toarray(), reference.toarray())
+
+
+def test_union_keeps_weights_and_refits_its_widths():
+    from training.features import LeanFeatureUnion
+
+    words = FastTfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False)
+    union = LeanFeatureUnion([("words", words), ("chars", FastTfidfVectorizer(analyzer="char", ngram_range=(1, 2)))],
+                             transformer_weights={"words": 2.5})
+    union.fit(TEXTS)
+    np.testing.assert_array_equal(union.transform(UNSEEN).toarray(), _stacked_the_old_way(union, UNSEEN).toarray())
+    union.fit(UNSEEN[:2])  # a smaller vocabulary: cached widths must not survive a refit
+    assert union.transform(TEXTS).shape[1] == len(union.get_feature_names_out())
+    restored = pickle.loads(pickle.dumps(union))
+    assert "_widths" not in restored.__dict__
+    np.testing.assert_array_equal(restored.transform(TEXTS).toarray(), union.transform(TEXTS).toarray())
