@@ -79,10 +79,16 @@ def classify(_documented=None):
         for out, text in zip(outputs, texts):
             out["entities"] = extract_entities(text)
     if articles is not None:
-        return {"articles": [{**a.to_dict(), **out} for a, out in zip(articles, outputs)], "model": tagger.version}
+        return _respond({"articles": [{**a.to_dict(), **out} for a, out in zip(articles, outputs)], "model": tagger.version})
     if "text" in data:
-        return {**outputs[0], "model": tagger.version}
-    return {"results": outputs, "model": tagger.version}
+        return _respond({**outputs[0], "model": tagger.version})
+    return _respond({"results": outputs, "model": tagger.version})
+
+
+def _respond(payload: dict):
+    """JSON straight from the dict: @bp.output documents ClassifyOut, but dumping through the schema
+    cost about 0.1 ms a request for a payload that already has exactly its fields."""
+    return current_app.json.response(payload)
 
 
 @bp.post("/segment")

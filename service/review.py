@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import threading
 import time
 
 from training.store import Store, text_sha
 
-FLUSH_ITEMS = 64
 FLUSH_SECONDS = 2.0
 MAX_BUFFER = 1000  # a sample for review, not an audit log: under overload keep the newest
+KEEP_PER_FLUSH = 64  # of each flush window, only the least certain texts are worth a person's time
 
 
 class ReviewLog:
-    """Collects (text, scores, margin) per classified text; writes them to SQLite in batches."""
+    """Collects (margin, text, scores) per classified text; writes the least certain to SQLite.
+
+    A request only computes each text's margin and appends to a list. Every FLUSH_SECONDS a
+    background thread writes the KEEP_PER_FLUSH texts of the window that sat closest to a
+    threshold: at a few requests a second that is all of them; under load, writing every text
+    cost the workers more CPU than the uncertain sample is worth.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -25,16 +32,18 @@ class ReviewLog:
 
     def add(self, texts, results, thresholds: dict[str, float], model: str) -> None:
         now = time.time()
-        rows = []
-        for text, result in zip(texts, results):
-            # Distance of the closest score to its label's threshold: small = the model was unsure.
-            margin = min(abs(result.scores[label] - thresholds[label]) for label in thresholds)
-            rows.append((text_sha(text), text[:20000], json.dumps(result.scores), "|".join(result.labels), margin, model, now))
+        # Distance of the closest score to its label's threshold: small = the model was unsure.
+        rows = [
+            (min(abs(result.scores[label] - cut) for label, cut in thresholds.items()), now, text, result, model)
+            for text, result in zip(texts, results)
+        ]
         with self._lock:
             self._buffer.extend(rows)
-            del self._buffer[:-MAX_BUFFER]
-            due = len(self._buffer) >= FLUSH_ITEMS or time.monotonic() - self._last_flush >= FLUSH_SECONDS
-            start = due and not self._flushing
+            if len(self._buffer) > MAX_BUFFER:
+                del self._buffer[:-MAX_BUFFER]
+            start = not self._flushing and (
+                time.monotonic() - self._last_flush >= FLUSH_SECONDS or len(self._buffer) >= MAX_BUFFER
+            )
             if start:
                 self._flushing = True
         if start:
@@ -48,8 +57,15 @@ class ReviewLog:
             self._flushing = False
 
     def flush(self) -> None:
+        """Write the least certain texts of the buffer (all of them when few) and empty it."""
         with self._lock:
             rows, self._buffer = self._buffer, []
             self._last_flush = time.monotonic()
+        if len(rows) > KEEP_PER_FLUSH:
+            keep = heapq.nsmallest(KEEP_PER_FLUSH, range(len(rows)), key=lambda i: rows[i][0])
+            rows = [rows[i] for i in sorted(keep)]  # in arrival order, so newer texts get larger ids
         if rows:
-            self.store.add_classified(rows)
+            self.store.add_classified([
+                (text_sha(text), text[:20000], json.dumps(result.scores), "|".join(result.labels), margin, model, created)
+                for margin, created, text, result, model in rows
+            ])

@@ -2,6 +2,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from training.config import Settings
 from training.tokenize import clean_tokens, get_cutter, read_user_dict, tokenize
@@ -42,3 +44,14 @@ def test_rjieba_and_jieba_give_identical_tokens(backend):
     fast = get_cutter("rjieba")
     for text in _sample_texts():
         assert clean_tokens(fast(text)) == clean_tokens(reference(text)), text[:40]
+
+
+TRICKY = st.sampled_from(["\x00", " ", "\u3000", "\x1f", "Σ", "ΑΣ", "\u212a", "İ", "Ａ", "ß", "3G", "a-b", "法院", "٣", "\t法\t"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(TRICKY | st.text(max_size=6), max_size=12))
+def test_clean_tokens_fast_path_equals_token_by_token(words):
+    from training.tokenize import _clean_tokens_one_by_one
+
+    assert clean_tokens(words) == _clean_tokens_one_by_one(words)

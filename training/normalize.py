@@ -105,9 +105,13 @@ def reflow_text(text: str) -> str:
     return _WS_RUN.sub(_flow, text)
 
 
+_FOLDABLE = re.compile("[" + "".join(map(chr, sorted(_WIDTH))) + "]")
+
+
 def fold_width(text: str) -> str:
     """Fold full-width letters, digits and the ideographic space to their half-width forms."""
-    return text.translate(_WIDTH)
+    # translate() looks every character up in the table; most articles have nothing to fold.
+    return text.translate(_WIDTH) if _FOLDABLE.search(text) else text
 
 
 def strip_markup(text: str) -> str:

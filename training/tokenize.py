@@ -28,6 +28,7 @@ _KEEP = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 _ASCII_PIECE = re.compile(r"[0-9]+|[a-z]+")
 # A lone UTF-16 surrogate (JSON may carry one as an escape) cannot be encoded for rjieba's Rust side.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s")  # what str.strip() removes; NUL is not in it
 _lock = threading.Lock()
 _cutters: dict[tuple[str, str], Callable[[str], list[str]]] = {}
 
@@ -103,17 +104,39 @@ def get_cutter(backend: str | None = None, dict_path: Path | None = None) -> Cal
 
 def clean_tokens(words: Iterable[str]) -> list[str]:
     """Drop punctuation and whitespace tokens; lowercase Latin; fold numbers to one token."""
+    # filter() runs the keep-test in C; this function is a hot path of every request.
+    kept = list(filter(_KEEP.search, words))
+    joined = "\x00".join(kept)
+    if joined.count("\x00") != len(kept) - 1 or _WHITESPACE.search(joined):
+        return _clean_tokens_one_by_one(kept)
+    # No token holds a NUL or whitespace, so strip() would change nothing, and one lower() of the
+    # NUL-joined tokens equals lowering each (NUL is neither cased nor case-ignorable, so even
+    # the final-sigma rule sees the same word boundaries). Tests compare both paths.
     out: list[str] = []
     append = out.append
-    # filter() runs the keep-test in C; this loop is a hot path of every request.
+    for word in joined.lower().split("\x00"):
+        if word.isascii():
+            out.extend(_ascii_pieces(word))
+        else:
+            append(word)
+    return out
+
+
+def _ascii_pieces(word: str) -> list[str]:
+    # Backends differ on how they glue Latin runs like "2016-3-30"; split them the same way.
+    return ["<num>" if piece.isdigit() else piece for piece in _ASCII_PIECE.findall(word)]
+
+
+def _clean_tokens_one_by_one(words: Iterable[str]) -> list[str]:
+    """`clean_tokens` for any input, token by token (the reference the fast path must equal)."""
+    out: list[str] = []
     for word in filter(_KEEP.search, words):
         if not word.isascii():
             word = word.strip().lower()
             if not word.isascii():
-                append(word)
+                out.append(word)
                 continue
-        # Backends differ on how they glue Latin runs like "2016-3-30"; split them the same way.
-        out.extend("<num>" if piece.isdigit() else piece for piece in _ASCII_PIECE.findall(word.lower()))
+        out.extend(_ascii_pieces(word.lower()))
     return out
 
 
