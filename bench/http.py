@@ -1,10 +1,12 @@
 """HTTP latency and throughput of `legal-tagger serve` (gunicorn, sync workers, preloaded).
 
-    .venv/bin/python -m bench.http [--workers 2] [--duration 10]
+    .venv/bin/python -m bench.http [--workers 2] [--duration 10] [--repeat 3]
 
 Starts the service on 127.0.0.1 with the active model, drives it with wrk (apt: wrk) at 1 and
 8 connections with a ~1,500-character article, then compares a batch of 100 texts with 100
-single requests. Every request loop is bounded in time and count; the server is stopped at the end.
+single requests. With --repeat N the connection counts take turns N times and each figure is
+the median of its N runs (the machine is shared: a single run can land in a slow phase).
+Every request loop is bounded in time and count; the server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ from training.config import REPO_ROOT, get_settings
 
 
 def pick_article(target: int = 1500) -> str:
-    """Our own corpus article closest to `target` characters (title + body)."""
+    """A `target`-character text from our own corpus: its longest article, continued by the next
+    longest ones and cut at `target` (our articles are shorter than 1,500 characters)."""
     rows = list(csv.DictReader(open(get_settings().corpus_path, encoding="utf-8")))
-    texts = [(r.get("title", "") + "\n" + r["text"]).strip() for r in rows]
-    return min(texts, key=lambda t: abs(len(t) - target))
+    texts = sorted(((r.get("title", "") + "\n" + r["text"]).strip() for r in rows), key=len, reverse=True)
+    out = ""
+    for text in texts:
+        if len(out) >= target:
+            break
+        out = f"{out}\n{text}" if out else text
+    return out[:target]
 
 
 def free_port() -> int:
@@ -78,6 +86,13 @@ def run_wrk(url: str, body: str, connections: int, duration: int) -> dict:
     }
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """Per-field medians of repeated wrk runs at one connection count (failures summed)."""
+    keys = ("rps", "p50_ms", "p90_ms", "p99_ms")
+    return {"connections": runs[0]["connections"], **{k: statistics.median(r[k] for r in runs) for k in keys},
+            "non_2xx": sum(r["non_2xx"] for r in runs), "rps_range": (min(r["rps"] for r in runs), max(r["rps"] for r in runs))}
+
+
 def batch_vs_single(url: str, article: str, n: int = 100, rounds: int = 5) -> dict:
     """Articles/s: one request with n texts vs n sequential single requests (medians of rounds)."""
     session = requests.Session()
@@ -99,6 +114,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", default="1,8", help="comma-separated wrk connection counts")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per connection count, interleaved; medians are reported")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -115,16 +131,20 @@ def main() -> None:
         body = json.dumps({"text": article}, ensure_ascii=False)
         for _ in range(200):  # warm both workers
             requests.post(url + "/classify", data=body.encode(), headers={"Content-Type": "application/json"}, timeout=10)
-        runs = [run_wrk(url, body, int(c), args.duration) for c in args.connections.split(",")]
+        counts = [int(c) for c in args.connections.split(",")]
+        raw = [run_wrk(url, body, c, args.duration) for _ in range(args.repeat) for c in counts]
+        runs = [_median_run([r for r in raw if r["connections"] == c]) for c in counts]
         batch = batch_vs_single(url, article)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
-    print(f"article: {len(article)} characters; gunicorn sync workers: {args.workers}; wrk {args.duration}s per run; {os.cpu_count()} CPUs")
-    print("| connections | requests/s | p50 ms | p90 ms | p99 ms | non-2xx |")
+    print(f"article: {len(article)} characters; gunicorn sync workers: {args.workers}; wrk {args.duration}s per run, "
+          f"{args.repeat} run(s) per connection count (medians); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
+    print("| connections | requests/s (min–max) | p50 ms | p90 ms | p99 ms | non-2xx |")
     print("|---|---|---|---|---|---|")
     for r in runs:
-        print(f"| {r['connections']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
+        low, high = r["rps_range"]
+        print(f"| {r['connections']} | {r['rps']:.0f} ({low:.0f}–{high:.0f}) | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
     print(f"\nbatch of 100 texts: {batch['batch_articles_per_s']} articles/s; 100 single requests: {batch['single_articles_per_s']} articles/s; ratio {batch['ratio']}x")
 
 
