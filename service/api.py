@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from apiflask import APIBlueprint
 from flask import current_app, g
@@ -11,6 +10,7 @@ from flask import current_app, g
 from training import artifacts
 from training.entities import extract_entities
 from training.errors import ModelError
+from training.normalize import LONE_SURROGATE
 from training.segment import segment
 from training.taxonomy import load_taxonomy
 
@@ -27,11 +27,8 @@ def _settings():
     return current_app.config["TAGGER"]
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _check_text(value: str, field: str) -> None:
-    lone = _SURROGATE.search(value)
+    lone = LONE_SURROGATE.search(value)
     if lone:
         raise ApiError(400, "bad_encoding", f"{field} has a lone UTF-16 surrogate \\u{ord(lone.group()):04x} at character {lone.start()}; send valid Unicode text", field=field)
     if not value.strip():

@@ -16,6 +16,10 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if chr(code - 0x
 _WIDTH.update({0x3000: 0x20})
 
 
+# A lone UTF-16 surrogate: JSON may carry one as an escape, but no encoder (nor rjieba) accepts it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def is_cjk(ch: str) -> bool:
     """True for a CJK unified ideograph."""
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"

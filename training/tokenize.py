@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .config import get_settings
+from .normalize import LONE_SURROGATE
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ HMM = False  # see the module docstring
 
 _KEEP = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 _ASCII_PIECE = re.compile(r"[0-9]+|[a-z]+")
-# A lone UTF-16 surrogate (JSON may carry one as an escape) cannot be encoded for rjieba's Rust side.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"\s")  # what str.strip() removes; NUL is not in it
 _lock = threading.Lock()
 _cutters: dict[tuple[str, str], Callable[[str], list[str]]] = {}
@@ -148,8 +147,8 @@ def tokenize(text: str) -> list[str]:
     global _default
     if _default is None:  # settings are read once per process, not per call (hot path)
         _default = get_cutter()
-    if _SURROGATE.search(text):  # both backends then see the same replacement character
-        text = _SURROGATE.sub("\ufffd", text)
+    if LONE_SURROGATE.search(text):  # both backends then see the same replacement character
+        text = LONE_SURROGATE.sub("\ufffd", text)
     return clean_tokens(_default(text))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+
 class WordTables(NamedTuple):
     """A word vectorizer's vocabulary as integers: token ids, unigram columns, sorted bigram keys."""
 
