@@ -14,7 +14,9 @@ from werkzeug.exceptions import HTTPException
 from training import __version__
 from training.config import Settings
 
+from . import body
 from .errors import ApiError, from_status
+from .schemas import ErrorOut
 
 log = logging.getLogger("service.request")
 
@@ -30,12 +32,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_AS_ASCII=False,
         SYNC_LOCAL_SPEC=False,
+        # Errors are documented with the shape the service really sends (service/errors.py).
+        HTTP_ERROR_SCHEMA=ErrorOut,
+        VALIDATION_ERROR_SCHEMA=ErrorOut,
+        VALIDATION_ERROR_STATUS_CODE=400,
+        VALIDATION_ERROR_DESCRIPTION="Bad input: `error.field` names the field, `error.message` the fix",
         INFO={"description": "Tags Chinese legal-affairs news: policing, courts, procuratorate, legal_publicity."},
     )
     app.json.ensure_ascii = False
     app.config.update(test_config)
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
 
+    body.install()
     _register_errors(app)
     _register_request_log(app)
 

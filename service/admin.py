@@ -8,21 +8,22 @@ import json
 import threading
 
 from apiflask import APIBlueprint
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 from training import artifacts
-from training.data import decode
-from training.errors import DataError, ModelError, ModelNotFound
-from training.jobs import ACTIVATE_POLICIES, BASES, report_path, rows_to_csv, run_job
+from training.errors import ModelError, ModelNotFound
+from training.jobs import report_path, rows_to_csv, run_job
 from training.pipeline import check_params
 from training.taxonomy import label_ids
 
-from . import body
-from .auth import require_admin
+from . import body, schemas
+from .auth import admin_auth
+from .checks import check_text
 from .errors import ApiError
 from .registry import get_registry
 
 bp = APIBlueprint("admin", __name__, tag="Model lifecycle")
+require_admin = bp.auth_required(admin_auth)
 
 
 def _settings():
@@ -33,58 +34,34 @@ def _store():
     return current_app.extensions["tagger_store"]
 
 
-def _option(name: str, default=None):
-    """An option from the form, the query string or the JSON body (in that order)."""
-    for source in (request.form, request.args):
-        if name in source:
-            return source[name]
-    return default
-
-
 @bp.post("/train")
-@bp.doc(summary="Start a training job (multipart CSV upload, or JSON rows)", responses={202: "Job accepted", 400: "Bad request", 401: "No token", 403: "Admin disabled"})
 @require_admin
-def train():
-    """Returns 202 with the job id; poll GET /jobs/<id>."""
-    request.max_content_length = _settings().max_upload_bytes
-    options_json: dict = {}
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise ApiError(400, "missing_file", "attach the CSV as form field 'file' (curl -F file=@my.csv)", field="file")
-        raw = upload.read()
+@bp.input(schemas.TrainIn, location="form_and_files", arg_name="data")
+@bp.doc(summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415))
+def train(data):
+    """Returns 202 with the job id; poll GET /jobs/<id>. A JSON body {"rows": [...], ...} works too."""
+    if "file" in data:
+        raw = data["file"].read()
     else:
-        options_json = body.json_or_text("rows")
-        rows = options_json.pop("rows", None)
-        if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-            raise ApiError(400, "invalid_field", "rows must be a non-empty list of objects like {\"text\": \"…\", \"labels\": [\"courts\"]}", field="rows")
-        raw = rows_to_csv(rows)
-    base = options_json.get("base", _option("base", "upload"))
-    activate = options_json.get("activate", _option("activate", "if_better"))
-    include_feedback = str(options_json.get("include_feedback", _option("include_feedback", "false"))).lower() in ("1", "true", "yes")
-    params = options_json.get("params", _option("params"))
-    if base not in BASES:
-        raise ApiError(400, "invalid_field", f"base must be one of {', '.join(BASES)} (upload: your rows only; corpus: the active model's corpus plus your rows)", field="base")
-    if activate not in ACTIVATE_POLICIES:
-        raise ApiError(400, "invalid_field", f"activate must be one of {', '.join(ACTIVATE_POLICIES)}", field="activate")
+        for i, row in enumerate(data["rows"]):
+            check_text(row["text"], f"rows.{i}.text", allow_empty=True)
+        raw = rows_to_csv(data["rows"])
+    params = data.get("params")
     if isinstance(params, str):
-        try:
-            params = json.loads(params)
-        except json.JSONDecodeError:
-            raise ApiError(400, "invalid_field", "params must be a JSON object like {\"C\": 2}", field="params") from None
+        params = body.parse_json(params, "C") if params.strip() else None
     if params is not None and not isinstance(params, dict):
         raise ApiError(400, "invalid_field", "params must be a JSON object like {\"C\": 2}", field="params")
     try:
         params = check_params(params) if params else None
     except ValueError as exc:
         raise ApiError(400, "invalid_field", str(exc), field="params") from None
-    options = {"base": base, "activate": activate, "params": params, "include_feedback": include_feedback, "bytes": len(raw)}
+    options = {"base": data["base"], "activate": data["activate"], "params": params, "include_feedback": data["include_feedback"], "bytes": len(raw)}
     store = _store()
     job_id = store.create_job(options)
     uploads = _settings().data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
     (uploads / f"{job_id}.csv").write_bytes(raw)  # kept: the user's data is never lost
-    feedback = _feedback_csv().encode("utf-8") if include_feedback else None
+    feedback = _feedback_csv().encode("utf-8") if data["include_feedback"] else None
     thread = threading.Thread(target=run_job, args=(store, job_id, _settings(), raw, options, feedback), name=f"train-{job_id}", daemon=True)
     thread.start()
     return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
@@ -162,18 +139,13 @@ def delete(version: str):
 
 @bp.post("/feedback")
 @require_admin
-def feedback():
+@bp.input(schemas.FeedbackIn, arg_name="data")
+@bp.doc(summary="Store a person's corrected tags for a text", responses=schemas.error_responses(400, 401, 403, 413, 415))
+def feedback(data):
     """Store a person's corrected tags for a text (deduplicated; later corrections win)."""
-    data = body.json_or_text()
-    text, labels = data.get("text"), data.get("labels")
-    unknown_keys = sorted(set(data) - {"text", "labels"})
-    if unknown_keys:
-        raise ApiError(400, "invalid_field", f"unknown option {unknown_keys[0]!r}; send text and labels", field=unknown_keys[0])
-    if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "empty_text", "text must be a non-empty string", field="text")
+    text, labels = data["text"], data["labels"]
+    check_text(text, "text")
     allowed = label_ids(_settings().taxonomy_path)
-    if not isinstance(labels, list) or not all(isinstance(l, str) for l in labels):
-        raise ApiError(400, "invalid_field", "labels must be a list of label ids (may be empty)", field="labels")
     unknown = [l for l in labels if l not in allowed]
     if unknown:
         raise ApiError(400, "invalid_field", f"unknown label {unknown[0]!r}; labels: {', '.join(allowed)}", field="labels")
@@ -199,13 +171,11 @@ def feedback_export():
 
 @bp.get("/review")
 @require_admin
-def review():
+@bp.input(schemas.ReviewQuery, location="query", arg_name="query")
+def review(query):
     """Recent classified texts whose scores sit closest to the thresholds: label these next."""
-    raw = request.args.get("n", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
-        raise ApiError(400, "invalid_field", "n must be a whole number from 1 to 500", field="n")
     log = current_app.extensions.get("tagger_review")
     if log:
         log.flush()
-    items = _store().uncertain(int(raw))
+    items = _store().uncertain(query["n"])
     return {"items": [{k: item[k] for k in ("text", "labels", "scores", "margin", "model", "created")} for item in items]}

@@ -10,13 +10,14 @@ from flask import current_app, g
 from training import artifacts
 from training.entities import extract_entities
 from training.errors import ModelError
-from training.normalize import LONE_SURROGATE
 from training.segment import segment
 from training.taxonomy import load_taxonomy
 
-from . import body, schemas
-from .auth import check_read_access
-from .errors import ApiError
+from . import schemas
+from .auth import read_auth
+from .budget import budgeted
+from .checks import check_text
+from .errors import ApiError, without_paths
 from .metrics import record_classification
 from .registry import current_tagger, get_registry
 
@@ -27,26 +28,14 @@ def _settings():
     return current_app.config["TAGGER"]
 
 
-def _check_text(value: str, field: str) -> None:
-    lone = LONE_SURROGATE.search(value)
-    if lone:
-        raise ApiError(400, "bad_encoding", f"{field} has a lone UTF-16 surrogate \\u{ord(lone.group()):04x} at character {lone.start()}; send valid Unicode text", field=field)
-    if not value.strip():
-        raise ApiError(400, "empty_text", f"{field} is empty or only whitespace; send the article text", field=field)
-    limit = _settings().max_text_chars
-    if len(value) > limit:
-        raise ApiError(413, "text_too_long", f"{field} has {len(value)} characters; the limit is {limit} (TAGGER_MAX_TEXT_CHARS)", field=field)
-
-
 @bp.post("/classify")
-@body.parsed(schemas.ClassifyIn)
-@bp.input(schemas.ClassifyIn, validation=False, arg_name="_documented")
+@bp.auth_required(read_auth)
+@bp.input(schemas.ClassifyIn, arg_name="data")
 @bp.output(schemas.ClassifyOut)
-@bp.doc(summary="Tag one article or a batch", responses={400: "Bad input", 413: "Too large"})
-def classify(_documented=None):
+@bp.doc(summary="Tag one article or a batch", responses=schemas.error_responses(400, 401, 413, 415, 503))
+@budgeted
+def classify(data):
     """Tags for `text` (one article) or `texts` (a batch, in input order); a text/plain body is one text."""
-    check_read_access()
-    data = g.body
     texts = [data["text"]] if "text" in data else data["texts"]
     if "texts" in data:
         if not texts:
@@ -54,7 +43,7 @@ def classify(_documented=None):
         if len(texts) > _settings().max_batch:
             raise ApiError(413, "batch_too_large", f"texts has {len(texts)} items; the limit is {_settings().max_batch} (TAGGER_MAX_BATCH)", field="texts")
     for i, text in enumerate(texts):
-        _check_text(text, "text" if "text" in data else f"texts.{i}")
+        check_text(text, "text" if "text" in data else f"texts.{i}")
     tagger = _tagger()
     threshold = data.get("threshold")
     if isinstance(threshold, dict):
@@ -89,22 +78,22 @@ def _respond(payload: dict):
 
 
 @bp.post("/segment")
-@body.parsed(schemas.SegmentIn)
-@bp.input(schemas.SegmentIn, validation=False, arg_name="_documented")
+@bp.auth_required(read_auth)
+@bp.input(schemas.SegmentIn, arg_name="data")
 @bp.output(schemas.SegmentOut)
-@bp.doc(summary="Split a whole newspaper page into articles", responses={400: "Bad input", 413: "Too large"})
-def segment_page(_documented=None):
+@bp.doc(summary="Split a whole newspaper page into articles", responses=schemas.error_responses(400, 401, 413, 415, 503))
+@budgeted
+def segment_page(data):
     """Articles of a page with character offsets into the submitted text (titles, bylines, captions)."""
-    check_read_access()
-    _check_text(g.body["text"], "text")
-    return {"articles": [a.to_dict() for a in segment(g.body["text"])]}
+    check_text(data["text"], "text")
+    return {"articles": [a.to_dict() for a in segment(data["text"])]}
 
 
 def _tagger():
     try:
         return current_tagger()
     except ModelError as exc:
-        raise ApiError(503, "no_model", f"no model is loaded: {exc}") from None
+        raise ApiError(503, "no_model", f"no model is loaded: {without_paths(str(exc))}") from None
 
 
 @bp.get("/labels")
@@ -129,7 +118,7 @@ def model_detail(version: str):
     try:
         return artifacts.read_meta(_settings().models_dir, version)
     except ModelError as exc:
-        raise ApiError(404, "no_such_model", str(exc)) from None
+        raise ApiError(404, "no_such_model", without_paths(str(exc))) from None
 
 
 @bp.get("/healthz")

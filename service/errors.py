@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# An absolute path in a library message (models dir, data dir): never shown to unauthenticated
+# clients. Possessive-free and linear: one character class, no nesting.
+_PATH = re.compile(r"(?<![\w.])/[^\s'\";:,]*")
+
+
+def without_paths(message: str) -> str:
+    """A message with server file paths replaced by '<server path>'."""
+    return _PATH.sub("<server path>", message)
 
 
 class ApiError(Exception):

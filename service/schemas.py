@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
-from apiflask.validators import Range
+from apiflask.fields import Boolean, Dict, File, Float, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, validates_schema
 
 
@@ -34,6 +34,48 @@ class ClassifyIn(Schema):
     def _one_input(self, data, **kwargs):
         if ("text" in data) == ("texts" in data):
             raise ValidationError("give exactly one of 'text' (a string) or 'texts' (a list of strings)", "text")
+
+
+class TrainRow(Schema):
+    text = String(required=True, metadata={"description": "The article text."})
+    labels = Raw(load_default=list, metadata={"description": "Label ids: a list, or one string joined with '|' (none: no tag)."})
+    title = String(load_default="")
+    id = Raw(metadata={"description": "Your row id (string or number), kept in the training copy."})
+
+    @validates_schema
+    def _labels_are_ids(self, data, **kwargs):
+        labels = data.get("labels")
+        if isinstance(labels, str):
+            return
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise ValidationError("labels must be a list of label ids like [\"courts\"] (may be empty) or a string 'a|b'", "labels")
+        if "id" in data and not (isinstance(data["id"], (str, int)) and not isinstance(data["id"], bool)):
+            raise ValidationError("id must be a string or a whole number", "id")
+
+
+class TrainIn(Schema):
+    """Multipart (file + fields) or a JSON object (rows + fields); options may also come in the query string."""
+
+    file = File(metadata={"description": "The labeled CSV (columns text,labels; optional id,title)."})
+    rows = List(Nested(TrainRow), validate=Length(min=1, max=100_000), metadata={"description": "JSON alternative to file: the rows."})
+    base = String(load_default="upload", validate=OneOf(["upload", "corpus"]), metadata={"description": "upload: your rows only; corpus: the active model's corpus plus your rows."})
+    activate = String(load_default="if_better", validate=OneOf(["never", "if_better", "always"]))
+    include_feedback = Boolean(load_default=False, metadata={"description": "Add the stored corrections (POST /feedback) to the training rows."})
+    params = Raw(metadata={"description": "Hyper-parameters as a JSON object (or its text in a form field), e.g. {\"C\": 2}."})
+
+    @validates_schema
+    def _one_source(self, data, **kwargs):
+        if ("file" in data) == ("rows" in data):
+            raise ValidationError("send exactly one of a CSV file (multipart field 'file': curl -F file=@my.csv) or JSON 'rows'", "file")
+
+
+class FeedbackIn(Schema):
+    text = String(required=True, metadata={"description": "The article text."})
+    labels = List(String(), required=True, metadata={"description": "The correct label ids (may be empty)."})
+
+
+class ReviewQuery(Schema):
+    n = Integer(load_default=20, validate=Range(1, 500), metadata={"description": "How many texts (1 to 500)."})
 
 
 class SegmentIn(Schema):
@@ -118,3 +160,20 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error = Nested(ErrorBody)
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Bad input: `error.field` names the field, `error.message` the fix",
+    401: "Missing or wrong bearer token",
+    403: "Admin endpoints are disabled (no TAGGER_ADMIN_TOKEN on the server)",
+    404: "No such resource",
+    409: "Conflict with the current model state",
+    413: "Too large: a text, a batch or the body is over its limit (named in the message)",
+    415: "Unsupported Content-Type",
+    503: "No model loaded, the data directory is unavailable, or the request ran past its time budget (code `timeout`)",
+}
+
+
+def error_responses(*codes: int) -> dict[int, str]:
+    """OpenAPI responses for these error statuses; APIFlask documents each with HTTP_ERROR_SCHEMA (ErrorOut)."""
+    return {code: ERROR_DESCRIPTIONS[code] for code in codes}

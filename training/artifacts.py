@@ -120,11 +120,14 @@ def read_meta(models_dir: Path, version: str) -> dict:
     """A version's model.json."""
     path = Path(models_dir) / check_version_name(version) / META_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
         raise ModelNotFound(f"no model version {version!r} in {models_dir}; see `legal-tagger models`") from None
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: corrupt metadata ({exc.msg}); retrain or restore this version") from None
+    except (ValueError, OSError) as exc:  # JSONDecodeError, UnicodeDecodeError, a directory named model.json
+        raise ModelError(f"{path}: corrupt metadata ({exc}); retrain or restore this version") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{path}: corrupt metadata (not a JSON object); retrain or restore this version")
+    return meta
 
 
 def update_meta(models_dir: Path, version: str, **fields: Any) -> dict:

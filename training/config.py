@@ -39,6 +39,9 @@ class Settings:
     gate_macro_margin: float = 0.0
     gate_label_drop: float = 0.05
     model_reload_seconds: float = 2.0
+    # A request that runs longer answers 503 `timeout` (service/budget.py); gunicorn's own worker
+    # timeout stays above it as the last resort for a stuck C call.
+    request_seconds: float = 20.0
 
     @property
     def taxonomy_path(self) -> Path:

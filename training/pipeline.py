@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable
 
@@ -36,10 +37,15 @@ def check_params(params: dict[str, Any] | None) -> dict[str, Any]:
         if name not in PARAMS:
             raise ValueError(f"unknown hyper-parameter {name!r}; known: {', '.join(PARAMS)}")
         default, low, high = PARAMS[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"hyper-parameter {name} must be a number, not {type(value).__name__}")
         try:
-            value = type(default)(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"hyper-parameter {name}={value!r} must be a number") from None
+            number = float(value)
+            value = type(default)(number) if math.isfinite(number) and number == int(number) or isinstance(default, float) else number
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"hyper-parameter {name}={str(value)[:40]!r} must be a number") from None
+        if not (math.isfinite(value) and isinstance(value, type(default))):
+            raise ValueError(f"hyper-parameter {name}={str(value)[:40]} must be a finite {'whole ' if isinstance(default, int) else ''}number in [{low}, {high}]")
         if not low <= value <= high:
             raise ValueError(f"hyper-parameter {name}={value} is outside [{low}, {high}]")
         merged[name] = value
