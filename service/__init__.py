@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
 
     body.install()
     _register_errors(app)
+    _register_body_limits(app)
     _register_request_log(app)
 
     from training.store import Store
@@ -79,18 +80,44 @@ def _register_errors(app: APIFlask) -> None:
 
     @app.error_processor
     def _framework_error(error):
-        # 404/405/413 and webargs errors raised by the framework, in our error format.
+        # 404/405/413 raised by the framework, in our error format.
         message = None if error.status_code in (404, 405, 413, 500) else error.message
-        return from_status(error.status_code, message).to_dict(), error.status_code, error.headers
+        return _framework_response(error.status_code, message, dict(error.headers or {}))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        return from_status(error.code or 500).to_dict(), error.code or 500
+        return _framework_response(error.code or 500, None, {})
+
+    def _framework_response(status: int, message: str | None, headers: dict):
+        if status == 413 and request.path == "/train":
+            message = "upload too large; the limit is TAGGER_MAX_UPLOAD_BYTES on the server; split the CSV or raise the limit"
+        if status == 405:
+            # RFC 9110: a 405 lists the methods the resource does allow.
+            try:
+                allowed = app.url_map.bind_to_environ(request.environ).allowed_methods()
+            except Exception:  # noqa: BLE001 - an odd path must still get its 405
+                allowed = []
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return from_status(status, message).to_dict(), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if type(error).__module__.startswith("gunicorn.http"):
+            # The server could not read the body (a malformed chunk, a connection cut short).
+            return ApiError(400, "bad_request", f"the request body could not be read ({type(error).__name__}); send a well-formed body").to_dict(), 400
         log.exception("unhandled error on %s %s", request.method, request.path)
         return from_status(500).to_dict(), 500
+
+
+def _register_body_limits(app: APIFlask) -> None:
+    @app.before_request
+    def _limit_body():
+        settings = app.config["TAGGER"]
+        # /train takes whole CSVs; everything else takes articles.
+        limit = settings.max_upload_bytes if request.path == "/train" else settings.max_body_bytes
+        request.max_content_length = limit
+        body.limit_chunked_body(request, limit)
 
 
 def _register_request_log(app: APIFlask) -> None:

@@ -48,13 +48,13 @@ def train(data):
         raw = rows_to_csv(data["rows"])
     params = data.get("params")
     if isinstance(params, str):
-        params = body.parse_json(params, "C") if params.strip() else None
+        params = body.parse_json(params, "C", field="params") if params.strip() else None
     if params is not None and not isinstance(params, dict):
         raise ApiError(400, "invalid_field", "params must be a JSON object like {\"C\": 2}", field="params")
     try:
         params = check_params(params) if params else None
     except ValueError as exc:
-        raise ApiError(400, "invalid_field", str(exc), field="params") from None
+        raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
     options = {"base": data["base"], "activate": data["activate"], "params": params, "include_feedback": data["include_feedback"], "bytes": len(raw)}
     store = _store()
     job_id = store.create_job(options)

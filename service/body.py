@@ -9,6 +9,7 @@ error shape, naming the first bad field.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from typing import Any
@@ -19,23 +20,20 @@ from marshmallow import Schema
 from .errors import ApiError
 
 JSON_TYPES = ("application/json",)
-# JSON integers longer than this are kept as text, so the schema names the field ("keywords:
-# not a valid integer") instead of int() failing on a number no option can need (Python refuses
-# more than 4,300 digits, and parsing long digit strings is quadratic).
+# A JSON number no option can need (over 40 digits, or past float range) becomes infinity: the
+# schema then names the field ("keywords: not a valid integer"), instead of int() failing on more
+# than 4,300 digits (and parsing long digit strings is quadratic) or 1e400 overflowing later.
 MAX_INT_DIGITS = 40
 
 
-def _bounded_int(digits: str) -> int | str:
-    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+def _bounded_int(digits: str) -> int | float:
+    if len(digits) <= MAX_INT_DIGITS:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
 
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON; send a finite number")
-
-
-def _finite_float(text: str) -> float | str:
-    value = float(text)
-    return value if math.isfinite(value) else text  # 1e400 stays text: the schema names the field
 
 
 def decode_text(raw: bytes) -> str:
@@ -46,20 +44,22 @@ def decode_text(raw: bytes) -> str:
         raise ApiError(400, "bad_encoding", f"body is not valid UTF-8 (byte {exc.start}); send UTF-8 text") from None
 
 
-def parse_json(body: str, example_field: str = "text") -> dict[str, Any]:
-    """A JSON object from text: no NaN/Infinity, bounded integers, bounded nesting; else 400."""
+def parse_json(body: str, example_field: str = "text", field: str | None = None) -> dict[str, Any]:
+    """A JSON object from text (the body, or a form `field`): no NaN/Infinity, bounded integers and nesting; else 400."""
+    what = field or "body"
+    example = f"{{\"{example_field}\": \"…\"}}" if field is None else f"{{\"{example_field}\": 2}}"
     if not body.strip():
-        raise ApiError(400, "empty_body", f"request body is empty; send JSON like {{\"{example_field}\": \"…\"}}")
+        raise ApiError(400, "empty_body", f"{what} is empty; send JSON like {example}", field=field)
     try:
-        data = json.loads(body, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+        data = json.loads(body, parse_int=_bounded_int, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ApiError(400, "invalid_json", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field=field) from None
     except RecursionError:
-        raise ApiError(400, "invalid_json", "body is not valid JSON for this API: it is nested too deeply; send a flat object") from None
+        raise ApiError(400, "invalid_json", f"{what} is not valid JSON for this API: it is nested too deeply; send a flat object", field=field) from None
     except ValueError as exc:
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+        raise ApiError(400, "invalid_json", f"{what} is not valid JSON: {exc}", field=field) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", f"body must be a JSON object like {{\"{example_field}\": \"…\"}}, not {type(data).__name__}")
+        raise ApiError(400, "invalid_json", f"{what} must be a JSON object like {example}, not {type(data).__name__}", field=field)
     return data
 
 
@@ -117,6 +117,31 @@ def validation_error(messages: Any, known: list[str] | None = None) -> ApiError:
 
 def _handle_validation_error(error, req, schema, *, error_status_code=None, error_headers=None):
     raise validation_error(error.messages, list(schema.fields))
+
+
+def limit_chunked_body(request: Request, limit: int) -> None:
+    """A chunked body (no Content-Length) is read here up to `limit`: 413 past it, never cut silently.
+
+    Werkzeug applies MAX_CONTENT_LENGTH to Content-Length only; a chunked body was truncated at
+    the limit and then parsed as if complete. After this, the body is an ordinary sized one.
+    """
+    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    stream = request.environ["wsgi.input"]
+    parts, size = [], 0
+    while True:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"request body is over the limit of {limit} bytes; send less per request")
+    raw = b"".join(parts)
+    request.environ["wsgi.input"] = io.BytesIO(raw)
+    request.environ["CONTENT_LENGTH"] = str(len(raw))
+    request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    request.environ["wsgi.input_terminated"] = False
 
 
 def install() -> None:

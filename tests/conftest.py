@@ -75,3 +75,62 @@ def shared_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found: ../shared (third-party gold data) is not beside this checkout")
     return path
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real gunicorn server (our gunicorn_conf) on loopback, started by a test and stopped after it."""
+
+    def __init__(self, models_dir: Path, tmp: Path, workers: int = 2, **env: str) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (tmp / "prom").mkdir(exist_ok=True)
+        full_env = {**os.environ, "TAGGER_MODELS_DIR": str(models_dir), "TAGGER_DATA_DIR": str(tmp / "var"),
+                    "TAGGER_LOG_LEVEL": "warning", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom"), **env}
+        self.log = open(tmp / "gunicorn.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{self.port}", "service.wsgi:app"],
+            cwd=REPO_ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> "LiveServer":
+        import time
+
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        pytest.fail("gunicorn did not start; see " + self.log.name)
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except Exception:  # noqa: BLE001 - a server that will not stop is killed
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()

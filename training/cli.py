@@ -248,7 +248,7 @@ def activate(version: str) -> None:
 @click.option("--host", help="Bind address (default TAGGER_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default TAGGER_PORT or 8000).")
 @click.option("--workers", type=int, help="gunicorn worker processes (default: one per CPU core).")
-@click.option("--threads", type=int, help="Threads per worker (default 1: sync workers).")
+@click.option("--threads", type=int, help="Threads per worker (default 8, TAGGER_THREADS).")
 @translated
 def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
     """Run the REST service under gunicorn, model preloaded in every worker.

@@ -30,7 +30,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = field(default_factory=_cpu_workers)
-    threads: int = 1
+    # gthread workers (service/gunicorn_conf.py): a stalled client holds one thread, not a worker.
+    threads: int = 8
     log_level: str = "info"
     admin_token: str = ""
     read_token: str = ""
