@@ -64,6 +64,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     app.extensions["tagger_review"] = ReviewLog(store)
     ModelRegistry(settings.models_dir, reload_interval=settings.model_reload_seconds).init_app(app)
 
+    @app.spec_processor
+    def _read_token_is_optional(spec):
+        # Without TAGGER_READ_TOKEN the tagging routes take anonymous requests too: say so
+        # (an empty requirement object means "no authentication" in OpenAPI).
+        if not settings.read_token:
+            for path in spec.get("paths", {}).values():
+                for operation in path.values():
+                    if operation.get("security") == [{"ReadToken": []}]:
+                        operation["security"] = [{}, {"ReadToken": []}]
+        return spec
+
     @app.get("/docs")
     @app.doc(hide=True)
     def docs():

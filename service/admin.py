@@ -37,7 +37,8 @@ def _store():
 @bp.post("/train")
 @require_admin
 @bp.input(schemas.TrainIn, location="form_and_files", arg_name="data")
-@bp.doc(summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415))
+@bp.output(schemas.JobAccepted, status_code=202, description="Job accepted; poll its url")
+@bp.doc(summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
 def train(data):
     """Returns 202 with the job id; poll GET /jobs/<id>. A JSON body {"rows": [...], ...} works too."""
     if "file" in data:
@@ -69,6 +70,7 @@ def train(data):
 
 @bp.get("/jobs/<job_id>")
 @require_admin
+@bp.doc(summary="A training job", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 503)})
 def job(job_id: str):
     """State, progress, timing, evaluation report; validation errors with row numbers on failure."""
     store = _store()
@@ -81,6 +83,7 @@ def job(job_id: str):
 
 @bp.get("/jobs/<job_id>/report")
 @require_admin
+@bp.doc(summary="A job's HTML evaluation report", responses={200: schemas.HTML_200, **schemas.error_responses(401, 403, 404, 503)})
 def job_report(job_id: str):
     """The job's HTML evaluation report on its held-out rows (bars, confusion, calibration, mistakes)."""
     path = report_path(_settings(), job_id)
@@ -91,6 +94,7 @@ def job_report(job_id: str):
 
 @bp.get("/jobs")
 @require_admin
+@bp.doc(summary="Recent training jobs", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 503)})
 def jobs():
     """The 50 most recent jobs."""
     store = _store()
@@ -112,6 +116,7 @@ def _switch(change, not_found: tuple[int, str]) -> dict:
 
 @bp.post("/models/<version>/activate")
 @require_admin
+@bp.doc(summary="Activate a version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 409)})
 def activate(version: str):
     """Make a version active (verified first); every worker serves it within seconds."""
     return _switch(lambda: artifacts.set_active(_settings().models_dir, version), (404, "no_such_model"))
@@ -119,6 +124,7 @@ def activate(version: str):
 
 @bp.post("/models/rollback")
 @require_admin
+@bp.doc(summary="Re-activate the previous version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 409)})
 def rollback():
     """Re-activate the previously active version."""
     return _switch(lambda: artifacts.rollback(_settings().models_dir), (409, "no_previous_model"))
@@ -126,6 +132,7 @@ def rollback():
 
 @bp.delete("/models/<version>")
 @require_admin
+@bp.doc(summary="Delete a stored version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 409)})
 def delete(version: str):
     """Delete a stored version (never the active one or the rollback target)."""
     try:
@@ -140,7 +147,8 @@ def delete(version: str):
 @bp.post("/feedback")
 @require_admin
 @bp.input(schemas.FeedbackIn, arg_name="data")
-@bp.doc(summary="Store a person's corrected tags for a text", responses=schemas.error_responses(400, 401, 403, 413, 415))
+@bp.output(schemas.FeedbackOut, status_code=201, description="Stored")
+@bp.doc(summary="Store a person's corrected tags for a text", responses={200: "Already stored (same text and labels)", **schemas.error_responses(400, 401, 403, 413, 415, 503)})
 def feedback(data):
     """Store a person's corrected tags for a text (deduplicated; later corrections win)."""
     text, labels = data["text"], data["labels"]
@@ -164,6 +172,7 @@ def _feedback_csv() -> str:
 
 @bp.get("/feedback/export")
 @require_admin
+@bp.doc(summary="Corrections as a training CSV", responses={200: schemas.CSV_200, **schemas.error_responses(401, 403, 503)})
 def feedback_export():
     """All corrections (latest per text) as a training CSV."""
     return Response(_feedback_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=feedback.csv"})
@@ -172,6 +181,7 @@ def feedback_export():
 @bp.get("/review")
 @require_admin
 @bp.input(schemas.ReviewQuery, location="query", arg_name="query")
+@bp.doc(summary="Texts to label next", responses={200: schemas.OBJECT_200, **schemas.error_responses(400, 401, 403, 503)})
 def review(query):
     """Recent classified texts whose scores sit closest to the thresholds: label these next."""
     log = current_app.extensions.get("tagger_review")

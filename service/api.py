@@ -113,6 +113,7 @@ def models():
 
 
 @bp.get("/models/<version>")
+@bp.doc(summary="A version's metadata", responses={200: schemas.OBJECT_200, **schemas.error_responses(404)})
 def model_detail(version: str):
     """A version's model.json: labels, thresholds, metrics, training data, library versions."""
     try:
@@ -122,12 +123,14 @@ def model_detail(version: str):
 
 
 @bp.get("/healthz")
+@bp.doc(summary="The process is alive", responses={200: schemas.OBJECT_200})
 def healthz():
     """The process is alive."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@bp.doc(summary="Ready to classify", responses={200: schemas.OBJECT_200, **schemas.error_responses(503)})
 def readyz():
     """A model is loaded and answers a probe text."""
     tagger = _tagger()

@@ -108,16 +108,19 @@ class KeyTerm(Schema):
     weight = Float()
 
 
+class EntitiesOut(Schema):
+    institutions = List(String())
+    places = List(String())
+
+
 class ResultOut(Schema):
     labels = List(String())
     scores = Dict(String(), Float())
     explain = Dict(String(), List(Nested(Evidence)))
     keywords = List(Nested(KeyTerm))
+    entities = Nested(EntitiesOut)
 
 
-class EntitiesOut(Schema):
-    institutions = List(String())
-    places = List(String())
 
 
 class TaggedArticleOut(ArticleOut):
@@ -130,7 +133,6 @@ class TaggedArticleOut(ArticleOut):
 
 class ClassifyOut(ResultOut):
     model = String()
-    entities = Nested(EntitiesOut)
     results = List(Nested(ResultOut))
     articles = List(Nested(TaggedArticleOut))
 
@@ -177,3 +179,20 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict[int, str]:
     """OpenAPI responses for these error statuses; APIFlask documents each with HTTP_ERROR_SCHEMA (ErrorOut)."""
     return {code: ERROR_DESCRIPTIONS[code] for code in codes}
+
+
+class JobAccepted(Schema):
+    id = String(metadata={"description": "The job id."})
+    state = String(metadata={"description": "queued"})
+    url = String(metadata={"description": "Poll this: GET /jobs/<id>."})
+
+
+class FeedbackOut(Schema):
+    id = Integer()
+    duplicate = Boolean(metadata={"description": "True when this exact correction was already stored (status 200)."})
+
+
+# Responses whose body is a free-form JSON object, an HTML page or a CSV file.
+OBJECT_200 = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+HTML_200 = {"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}}
+CSV_200 = {"description": "OK", "content": {"text/csv": {"schema": {"type": "string"}}}}
