@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import threading
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request
 
 from training import artifacts
-from training.data import decode
-from training.errors import DataError, ModelError, ModelNotFound
-from training.jobs import ACTIVATE_POLICIES, BASES, report_path, rows_to_csv, run_job
+from training.data import write_csv
+from training.errors import ModelError, ModelNotFound
+from training.jobs import ACTIVATE_POLICIES, BASES, report_path, rows_to_csv, submit
+from training.store import DataDirError
 from training.pipeline import check_params
 from training.taxonomy import label_ids
 
 from . import body
 from .auth import require_admin
+from .checks import check_text
 from .errors import ApiError
 from .registry import get_registry
 
@@ -30,7 +29,15 @@ def _settings():
 
 
 def _store():
-    return current_app.extensions["tagger_store"]
+    store = current_app.extensions.get("tagger_store")
+    if store is None:  # the data directory failed at startup; /classify still serves
+        raise DataDirError(current_app.extensions.get("tagger_store_error") or "data directory (TAGGER_DATA_DIR) unavailable")
+    return store
+
+
+@bp.errorhandler(DataDirError)
+def _data_dir_unavailable(error: DataDirError):
+    return ApiError(503, "data_dir_unavailable", str(error)).to_dict(), 503
 
 
 def _option(name: str, default=None):
@@ -79,14 +86,8 @@ def train():
     except ValueError as exc:
         raise ApiError(400, "invalid_field", str(exc), field="params") from None
     options = {"base": base, "activate": activate, "params": params, "include_feedback": include_feedback, "bytes": len(raw)}
-    store = _store()
-    job_id = store.create_job(options)
-    uploads = _settings().data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    (uploads / f"{job_id}.csv").write_bytes(raw)  # kept: the user's data is never lost
     feedback = _feedback_csv().encode("utf-8") if include_feedback else None
-    thread = threading.Thread(target=run_job, args=(store, job_id, _settings(), raw, options, feedback), name=f"train-{job_id}", daemon=True)
-    thread.start()
+    job_id = submit(_store(), _settings(), raw, options, feedback)
     return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
 
 
@@ -94,9 +95,7 @@ def train():
 @require_admin
 def job(job_id: str):
     """State, progress, timing, evaluation report; validation errors with row numbers on failure."""
-    store = _store()
-    store.fail_orphaned_jobs()
-    found = store.get_job(job_id)
+    found = _store().get_job(job_id)
     if not found:
         raise ApiError(404, "no_such_job", f"no job {job_id!r}; POST /train returns the id")
     return found
@@ -116,9 +115,7 @@ def job_report(job_id: str):
 @require_admin
 def jobs():
     """The 50 most recent jobs."""
-    store = _store()
-    store.fail_orphaned_jobs()
-    return {"jobs": store.list_jobs()}
+    return {"jobs": _store().list_jobs()}
 
 
 def _switch(change, not_found: tuple[int, str]) -> dict:
@@ -169,8 +166,9 @@ def feedback():
     unknown_keys = sorted(set(data) - {"text", "labels"})
     if unknown_keys:
         raise ApiError(400, "invalid_field", f"unknown option {unknown_keys[0]!r}; send text and labels", field=unknown_keys[0])
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         raise ApiError(400, "empty_text", "text must be a non-empty string", field="text")
+    check_text(text, "text")  # the same limits as /classify: a huge text would break training
     allowed = label_ids(_settings().taxonomy_path)
     if not isinstance(labels, list) or not all(isinstance(l, str) for l in labels):
         raise ApiError(400, "invalid_field", "labels must be a list of label ids (may be empty)", field="labels")
@@ -181,13 +179,18 @@ def feedback():
     return {"id": row_id, "duplicate": duplicate}, 200 if duplicate else 201
 
 
+@bp.delete("/feedback/<int:feedback_id>")
+@require_admin
+def delete_feedback(feedback_id: int):
+    """Delete one stored correction (the id POST /feedback returned)."""
+    if not _store().delete_feedback(feedback_id):
+        raise ApiError(404, "no_such_feedback", f"no correction {feedback_id}; GET /feedback/export lists them (id fbN is N)")
+    return {"deleted": feedback_id}
+
+
 def _feedback_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "text", "labels"])
-    for row in _store().feedback_rows():
-        writer.writerow([f"fb{row['id']}", row["text"], row["labels"]])
-    return out.getvalue()
+    """Corrections as CSV, cells formula-escaped (read_csv restores them exactly)."""
+    return write_csv(["id", "text", "labels"], ([f"fb{row['id']}", row["text"], row["labels"]] for row in _store().feedback_rows()))
 
 
 @bp.get("/feedback/export")

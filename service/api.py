@@ -10,12 +10,12 @@ from flask import current_app, g
 from training import artifacts
 from training.entities import extract_entities
 from training.errors import ModelError
-from training.normalize import LONE_SURROGATE
 from training.segment import segment
 from training.taxonomy import load_taxonomy
 
 from . import body, schemas
 from .auth import check_read_access
+from .checks import check_text as _check_text
 from .errors import ApiError
 from .metrics import record_classification
 from .registry import current_tagger, get_registry
@@ -25,17 +25,6 @@ bp = APIBlueprint("api", __name__, tag="Tagging")
 
 def _settings():
     return current_app.config["TAGGER"]
-
-
-def _check_text(value: str, field: str) -> None:
-    lone = LONE_SURROGATE.search(value)
-    if lone:
-        raise ApiError(400, "bad_encoding", f"{field} has a lone UTF-16 surrogate \\u{ord(lone.group()):04x} at character {lone.start()}; send valid Unicode text", field=field)
-    if not value.strip():
-        raise ApiError(400, "empty_text", f"{field} is empty or only whitespace; send the article text", field=field)
-    limit = _settings().max_text_chars
-    if len(value) > limit:
-        raise ApiError(413, "text_too_long", f"{field} has {len(value)} characters; the limit is {limit} (TAGGER_MAX_TEXT_CHARS)", field=field)
 
 
 @bp.post("/classify")
