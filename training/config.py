@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+METRICS_PREFIX = "run-"  # PROMETHEUS_MULTIPROC_DIR/run-<master pid>: one metrics directory per `serve`
 
 
 def _cpu_workers() -> int:

@@ -219,8 +219,8 @@ def _record(header: list[str], row: list[str]) -> dict:
     return record
 
 
-# scikit-learn's vectorizers say this when min_df/max_df leave no term, or no text has a token.
-NO_TERMS = ("no terms remain", "empty vocabulary")
+# scikit-learn's vectorizers say these when min_df/max_df leave no term, or no text has a token.
+NO_TERMS = ("no terms remain", "empty vocabulary", "max_df corresponds to < documents than min_df")
 
 
 def no_terms_error(dataset: Dataset, params: dict[str, Any]) -> DataError:
