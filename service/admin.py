@@ -196,7 +196,7 @@ def _feedback_csv() -> str:
 @bp.get("/feedback/export")
 @require_admin
 def feedback_export():
-    """All corrections (latest per text) as a training CSV."""
+    """All corrections (latest per text) as a training CSV, formula cells escaped with a leading ' (read back exactly)."""
     return Response(_feedback_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=feedback.csv"})
 
 

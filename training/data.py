@@ -148,10 +148,11 @@ def read_csv(
             f"{name}: missing column(s) {', '.join(missing)}; the header must include text,labels "
             f"(found: {', '.join(h for h in header if h) or 'nothing'})"
         )
-    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    columns = Counter(h for h in header if h)  # a Counter: a header of 100k cells stays linear
+    repeated = sorted(h for h, n in columns.items() if n > 1)
     if repeated:
         raise DataError(
-            f"{name}: column {repeated[0]!r} appears {header.count(repeated[0])} times in the header; "
+            f"{name}: column {repeated[0]!r} appears {columns[repeated[0]]} times in the header; "
             f"rename or delete the extra {repeated[0]!r} column so each column name appears once"
         )
     problems: list[str] = []
