@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -256,3 +258,58 @@ def test_a_second_serve_that_cannot_bind_keeps_the_running_servers_metrics(model
     finally:
         os.killpg(first.pid, 15)
         first.wait(timeout=30)
+
+
+# --- a really read-only data directory (file modes, not a monkeypatch) ---------------------
+READ_ONLY_CHECK = """
+import json, sys
+from pathlib import Path
+from training.config import Settings
+from service import create_app
+client = create_app({"TESTING": True, "TAGGER": Settings(models_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]), admin_token="t")}).test_client()
+auth = {"Authorization": "Bearer t"}
+out = {path: client.get(path, headers=auth).status_code for path in ["/jobs", "/review", "/feedback/export", "/jobs/" + sys.argv[3]]}
+out["export"] = client.get("/feedback/export", headers=auth).get_data(as_text=True)
+out["post"] = client.post("/feedback", json={"text": "检察院起诉。", "labels": []}, headers=auth).get_json()
+out["classify"] = client.post("/classify", json={"text": "法院宣判"}).status_code
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file modes bind (root ignores them unless it drops capabilities)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        pytest.skip("running as root without setpriv: cannot make a directory read-only for this process")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def test_a_read_only_data_dir_serves_reads_and_refuses_writes(models_dir, tmp_path):
+    data_dir = tmp_path / "var"
+    store = Store(data_dir / "tagger.sqlite3")
+    store.add_feedback("法院宣判一起盗窃案。", ["courts"])
+    job_id = store.create_job({})
+    store.update_job(job_id, state="done")
+    files = list(data_dir.iterdir())
+    for path in files:
+        path.chmod(0o444)
+    data_dir.chmod(0o555)
+    try:
+        result = subprocess.run([*unprivileged(), sys.executable, "-c", READ_ONLY_CHECK, str(models_dir), str(data_dir), job_id],
+                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        serve = subprocess.run([*unprivileged(), sys.executable, "-m", "training.cli", "serve"], cwd=REPO_ROOT, capture_output=True,
+                               text=True, timeout=120, env={**os.environ, "TAGGER_DATA_DIR": str(data_dir), "TAGGER_MODELS_DIR": str(models_dir)})
+    finally:
+        data_dir.chmod(0o755)
+        for path in files:
+            path.chmod(0o644)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [out[p] for p in ["/jobs", "/review", "/feedback/export", f"/jobs/{job_id}"]] == [200] * 4
+    assert "法院宣判一起盗窃案" in out["export"] and out["classify"] == 200
+    assert out["post"]["error"]["code"] == "data_dir_unavailable" and "read-only" in out["post"]["error"]["message"]
+    assert serve.returncode == 1 and "Traceback" not in serve.stderr
+    assert serve.stderr.strip().splitlines() == [f"Error: data directory {data_dir} (TAGGER_DATA_DIR): is read-only for this service; " \
+        "make it writable by the service user or point TAGGER_DATA_DIR at a writable directory"]

@@ -255,12 +255,12 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
     Example: legal-tagger serve --host 0.0.0.0 --port 8000
     """
-    from .store import Store
+    from .store import Store, check_data_dir
 
     settings = get_settings()
-    store = Store(settings.data_dir / "tagger.sqlite3")  # DataDirError: one line naming the path and the fix
-    if store.read_only:
-        raise click.ClickException(store.read_only)
+    check_data_dir(settings.data_dir)  # DataDirError: one line naming the path and the fix
+    if Store(settings.data_dir / "tagger.sqlite3").read_only:  # e.g. the database file alone is read-only
+        raise click.ClickException(f"{settings.data_dir / 'tagger.sqlite3'} cannot be written; make it writable by the service user")
     # Metrics from every worker add up only through a shared directory. Each start gets its own
     # (named by this pid, which gunicorn's master keeps after execv); gunicorn_conf.when_ready
     # removes those of dead servers once this one has bound its port, so a start that fails to
