@@ -11,8 +11,8 @@ from training import artifacts
 from training.data import write_csv
 from training.errors import ModelError, ModelNotFound
 from training.jobs import ACTIVATE_POLICIES, BASES, report_path, rows_to_csv, submit
-from training.store import DataDirError
 from training.pipeline import check_params
+from training.store import DataDirError
 from training.taxonomy import label_ids
 
 from . import body

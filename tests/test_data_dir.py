@@ -313,3 +313,19 @@ def test_a_read_only_data_dir_serves_reads_and_refuses_writes(models_dir, tmp_pa
     assert serve.returncode == 1 and "Traceback" not in serve.stderr
     assert serve.stderr.strip().splitlines() == [f"Error: data directory {data_dir} (TAGGER_DATA_DIR): is read-only for this service; " \
         "make it writable by the service user or point TAGGER_DATA_DIR at a writable directory"]
+
+
+@pytest.mark.parametrize("exc,words", [
+    (OSError(errno.EROFS, "Read-only file system", "/srv/full/var/x"), "is read-only"),  # "full" in the path is no full disk
+    (OSError(errno.ENOSPC, "No space left on device", "/srv/readonly/var/x"), "the disk is full"),
+    (sqlite3.OperationalError("database or disk is full"), "the disk is full"),
+    (sqlite3.OperationalError("attempt to write a readonly database"), "is read-only"),
+    (NotADirectoryError(errno.ENOTDIR, "Not a directory", "/srv/f/var"), "is not a directory"),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "/srv/none/var"), "parent directory does not exist"),
+])
+def test_data_dir_errors_say_what_is_wrong_and_the_fix(exc, words):
+    from training.store import data_dir_error
+
+    message = str(data_dir_error(Path("/srv/full/var"), exc))
+    assert message.startswith("data directory /srv/full/var (TAGGER_DATA_DIR): ") and words in message
+    assert "TAGGER_DATA_DIR at" in message or "make it writable" in message or "create /srv/full" in message

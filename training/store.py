@@ -70,7 +70,7 @@ class DataDirError(TaggerError):
 
 def data_dir_error(data_dir: Path, exc: BaseException) -> DataDirError:
     """A one-line DataDirError naming the path, what is wrong, and the fix."""
-    text = str(exc).lower()
+    text = (getattr(exc, "strerror", None) or str(exc)).lower()  # not the path: "/srv/full/var" is no full disk
     code = getattr(exc, "errno", None)
     if code == errno.ENOSPC or "full" in text:
         problem, fix = "the disk is full", "free disk space there or point TAGGER_DATA_DIR at a disk with room"
