@@ -48,7 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     _register_body_limits(app)
     _register_request_log(app)
 
-    from training.store import Store
+    from training.jobs import remove_failed_uploads
+    from training.store import DataDirError, Store
 
     from . import admin, api, metrics, ui
     from .registry import ModelRegistry
@@ -58,8 +59,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ui.bp)
-    store = Store(settings.data_dir / "tagger.sqlite3")
-    store.fail_orphaned_jobs()  # jobs of a process that died can never finish
+    try:
+        store: Store | None = Store(settings.data_dir / "tagger.sqlite3")
+        if not store.read_only:
+            store.fail_orphaned_jobs()  # jobs of a process that died can never finish
+            remove_failed_uploads(store, settings)
+    except DataDirError as exc:  # /classify needs no data directory: serve it; admin answers 503
+        log.error("%s", exc)
+        store, app.extensions["tagger_store_error"] = None, str(exc)
     app.extensions["tagger_store"] = store
     app.extensions["tagger_review"] = ReviewLog(store)
     ModelRegistry(settings.models_dir, reload_interval=settings.model_reload_seconds).init_app(app)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import threading
 
 from apiflask import APIBlueprint
 from flask import Response, current_app
 
 from training import artifacts
+from training.data import write_csv
 from training.errors import ModelError, ModelNotFound
-from training.jobs import report_path, rows_to_csv, run_job
+from training.jobs import report_path, rows_to_csv, submit
 from training.pipeline import check_params
+from training.store import DataDirError
 from training.taxonomy import label_ids
 
 from . import body, schemas
@@ -31,7 +29,15 @@ def _settings():
 
 
 def _store():
-    return current_app.extensions["tagger_store"]
+    store = current_app.extensions.get("tagger_store")
+    if store is None:  # the data directory failed at startup; /classify still serves
+        raise DataDirError(current_app.extensions.get("tagger_store_error") or "data directory (TAGGER_DATA_DIR) unavailable")
+    return store
+
+
+@bp.errorhandler(DataDirError)
+def _data_dir_unavailable(error: DataDirError):
+    return ApiError(503, "data_dir_unavailable", str(error)).to_dict(), 503
 
 
 @bp.post("/train")
@@ -57,14 +63,8 @@ def train(data):
     except ValueError as exc:
         raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
     options = {"base": data["base"], "activate": data["activate"], "params": params, "include_feedback": data["include_feedback"], "bytes": len(raw)}
-    store = _store()
-    job_id = store.create_job(options)
-    uploads = _settings().data_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    (uploads / f"{job_id}.csv").write_bytes(raw)  # kept: the user's data is never lost
     feedback = _feedback_csv().encode("utf-8") if data["include_feedback"] else None
-    thread = threading.Thread(target=run_job, args=(store, job_id, _settings(), raw, options, feedback), name=f"train-{job_id}", daemon=True)
-    thread.start()
+    job_id = submit(_store(), _settings(), raw, options, feedback)
     return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
 
 
@@ -73,9 +73,7 @@ def train(data):
 @bp.doc(summary="A training job", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 503)})
 def job(job_id: str):
     """State, progress, timing, evaluation report; validation errors with row numbers on failure."""
-    store = _store()
-    store.fail_orphaned_jobs()
-    found = store.get_job(job_id)
+    found = _store().get_job(job_id)
     if not found:
         raise ApiError(404, "no_such_job", f"no job {job_id!r}; POST /train returns the id")
     return found
@@ -97,9 +95,7 @@ def job_report(job_id: str):
 @bp.doc(summary="Recent training jobs", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 503)})
 def jobs():
     """The 50 most recent jobs."""
-    store = _store()
-    store.fail_orphaned_jobs()
-    return {"jobs": store.list_jobs()}
+    return {"jobs": _store().list_jobs()}
 
 
 def _switch(change, not_found: tuple[int, str]) -> dict:
@@ -152,7 +148,7 @@ def delete(version: str):
 def feedback(data):
     """Store a person's corrected tags for a text (deduplicated; later corrections win)."""
     text, labels = data["text"], data["labels"]
-    check_text(text, "text")
+    check_text(text, "text")  # the same limits as /classify: a huge text would break training
     allowed = label_ids(_settings().taxonomy_path)
     unknown = [l for l in labels if l not in allowed]
     if unknown:
@@ -161,20 +157,26 @@ def feedback(data):
     return {"id": row_id, "duplicate": duplicate}, 200 if duplicate else 201
 
 
+@bp.delete("/feedback/<int:feedback_id>")
+@require_admin
+@bp.doc(summary="Delete one stored correction", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 503)})
+def delete_feedback(feedback_id: int):
+    """Delete one stored correction (the id POST /feedback returned)."""
+    if not _store().delete_feedback(feedback_id):
+        raise ApiError(404, "no_such_feedback", f"no correction {feedback_id}; GET /feedback/export lists them (id fbN is N)")
+    return {"deleted": feedback_id}
+
+
 def _feedback_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "text", "labels"])
-    for row in _store().feedback_rows():
-        writer.writerow([f"fb{row['id']}", row["text"], row["labels"]])
-    return out.getvalue()
+    """Corrections as CSV, cells formula-escaped (read_csv restores them exactly)."""
+    return write_csv(["id", "text", "labels"], ([f"fb{row['id']}", row["text"], row["labels"]] for row in _store().feedback_rows()))
 
 
 @bp.get("/feedback/export")
 @require_admin
 @bp.doc(summary="Corrections as a training CSV", responses={200: schemas.CSV_200, **schemas.error_responses(401, 403, 503)})
 def feedback_export():
-    """All corrections (latest per text) as a training CSV."""
+    """All corrections (latest per text) as a training CSV, formula cells escaped with a leading ' (read back exactly)."""
     return Response(_feedback_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=feedback.csv"})
 
 

@@ -10,11 +10,14 @@ for the open internet; see README "Deploying".
 """
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 from gunicorn import util
 from prometheus_client import multiprocess
 
-from training.config import Settings
+from training.config import METRICS_PREFIX, Settings
 
 preload_app = True  # the model and dictionary load once in the master, before the workers fork
 worker_class = "gthread"
@@ -43,6 +46,34 @@ def _json_error(sock, status_int, reason, mesg):
 # Every worker class ends in util.write_error for the errors gunicorn answers itself; this file is
 # imported by the master before it forks, so every worker inherits the JSON version.
 util.write_error = _json_error
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_metrics(current: Path) -> list[Path]:
+    """Delete the metrics directories of servers that are gone (siblings of `current`, run-<pid>)."""
+    removed = []
+    if not current.name.startswith(METRICS_PREFIX) or not current.parent.is_dir():
+        return removed
+    for path in current.parent.iterdir():
+        pid = path.name[len(METRICS_PREFIX):]
+        if path != current and path.name.startswith(METRICS_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def when_ready(server):
+    """Bound and serving: only now clear the metrics of earlier (dead) servers."""
+    remove_stale_metrics(Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")))
 
 
 def child_exit(server, worker):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import threading
 import time
 
-from training.store import Store, text_sha
+from training.store import DataDirError, Store, text_sha
+
+log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 2.0
 MAX_BUFFER = 1000  # a sample for review, not an audit log: under overload keep the newest
@@ -23,14 +26,16 @@ class ReviewLog:
     cost the workers more CPU than the uncertain sample is worth.
     """
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store | None) -> None:
+        self.store = store  # None: the data directory is unavailable, texts are not kept
         self._buffer: list[tuple] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
         self._flushing = False
 
     def add(self, texts, results, thresholds: dict[str, float], model: str) -> None:
+        if self.store is None or self.store.read_only:
+            return
         now = time.time()
         # Distance of the closest score to its label's threshold: small = the model was unsure.
         rows = [
@@ -64,8 +69,11 @@ class ReviewLog:
         if len(rows) > KEEP_PER_FLUSH:
             keep = heapq.nsmallest(KEEP_PER_FLUSH, range(len(rows)), key=lambda i: rows[i][0])
             rows = [rows[i] for i in sorted(keep)]  # in arrival order, so newer texts get larger ids
-        if rows:
-            self.store.add_classified([
-                (text_sha(text), text[:20000], json.dumps(result.scores), "|".join(result.labels), margin, model, created)
-                for margin, created, text, result, model in rows
-            ])
+        if rows and self.store is not None:
+            try:
+                self.store.add_classified([
+                    (text_sha(text), text[:20000], json.dumps(result.scores), "|".join(result.labels), margin, model, created)
+                    for margin, created, text, result, model in rows
+                ])
+            except DataDirError as exc:  # a sample for review: losing it must not fail /classify or /review
+                log.warning("review sample of %d text(s) not stored: %s", len(rows), exc)

@@ -61,7 +61,7 @@ class TrainIn(Schema):
     base = String(load_default="upload", validate=OneOf(["upload", "corpus"]), metadata={"description": "upload: your rows only; corpus: the active model's corpus plus your rows."})
     activate = String(load_default="if_better", validate=OneOf(["never", "if_better", "always"]))
     include_feedback = Boolean(load_default=False, metadata={"description": "Add the stored corrections (POST /feedback) to the training rows."})
-    params = Raw(metadata={"description": "Hyper-parameters as a JSON object (or its text in a form field), e.g. {\"C\": 2}."})
+    params = Raw(allow_none=True, metadata={"description": "Hyper-parameters as a JSON object (or its text in a form field), e.g. {\"C\": 2}."})
 
     @validates_schema
     def _one_source(self, data, **kwargs):

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from . import artifacts
-from .config import get_settings
+from .config import METRICS_PREFIX, get_settings
 from .errors import TaggerError
 from .taxonomy import label_ids, load_taxonomy
 
@@ -255,13 +255,22 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
     Example: legal-tagger serve --host 0.0.0.0 --port 8000
     """
-    import shutil
+    from .store import Store, check_data_dir
 
     settings = get_settings()
-    # Metrics from every worker add up only through a shared directory, emptied at each start.
-    metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "prometheus")
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True, exist_ok=True)
+    check_data_dir(settings.data_dir)  # DataDirError: one line naming the path and the fix
+    if Store(settings.data_dir / "tagger.sqlite3").read_only:  # e.g. the database file alone is read-only
+        raise click.ClickException(f"{settings.data_dir / 'tagger.sqlite3'} cannot be written; make it writable by the service user")
+    # Metrics from every worker add up only through a shared directory. Each start gets its own
+    # (named by this pid, which gunicorn's master keeps after execv); gunicorn_conf.when_ready
+    # removes those of dead servers once this one has bound its port, so a start that fails to
+    # bind never wipes the running server's metrics.
+    metrics_root = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "prometheus")
+    metrics_dir = metrics_root / f"{METRICS_PREFIX}{os.getpid()}"
+    try:
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"metrics directory {metrics_root} (PROMETHEUS_MULTIPROC_DIR): {exc.strerror}; point it at a writable directory") from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     argv = [
         sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+METRICS_PREFIX = "run-"  # PROMETHEUS_MULTIPROC_DIR/run-<master pid>: one metrics directory per `serve`
 
 
 def _cpu_workers() -> int:
@@ -37,6 +38,7 @@ class Settings:
     read_token: str = ""
     max_upload_bytes: int = 200 * 1024 * 1024
     keep_versions: int = 10
+    failed_upload_days: float = 7.0  # uploads of failed jobs are deleted after this; done jobs' stay
     gate_macro_margin: float = 0.0
     gate_label_drop: float = 0.05
     model_reload_seconds: float = 2.0

@@ -6,12 +6,11 @@ version name. Only one job trains at a time (a file lock); others wait in state 
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import hashlib
-import io
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,10 @@ from typing import Any
 
 from . import artifacts, pipeline
 from .config import Settings
-from .data import MIN_PER_LABEL, Dataset, label_count_problems, read_csv
+from .data import MIN_PER_LABEL, Dataset, label_count_problems, read_csv, write_csv
 from .errors import DataError, ModelError, TaggerError
 from .evaluate import score
-from .store import Store
+from .store import DataDirError, Store, data_dir_error
 from .tagger import Tagger
 from .taxonomy import label_ids, load_taxonomy
 
@@ -33,6 +32,7 @@ BASES = ("upload", "corpus")
 HOLDOUT_SHARE = 0.2
 MIN_HOLDOUT = 5
 TRAINING_COPY = "training.csv"
+FEEDBACK_SOURCE = "feedback set (the stored corrections, GET /feedback/export)"
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,91 @@ class Gate:
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> bytes:
-    """JSON rows ({text, labels: list or 'a|b', title?, id?}) as training CSV bytes."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "title", "text", "labels"])
-    for i, row in enumerate(rows, start=1):
+    """JSON rows ({text, labels: list or 'a|b', title?, id?}) as training CSV bytes (formula-escaped)."""
+    def cells(i: int, row: dict[str, Any]) -> list[Any]:
         labels = row.get("labels", [])
-        writer.writerow([row.get("id", i), row.get("title", ""), row.get("text", ""), "|".join(labels) if isinstance(labels, list) else labels])
-    return out.getvalue().encode("utf-8")
+        return [row.get("id", i), row.get("title", ""), row.get("text", ""), "|".join(labels) if isinstance(labels, list) else labels]
+
+    return write_csv(["id", "title", "text", "labels"], (cells(i, row) for i, row in enumerate(rows, start=1))).encode("utf-8")
+
+
+def upload_path(settings: Settings, job_id: str) -> Path:
+    """Where a job's uploaded CSV is kept."""
+    return settings.data_dir / "uploads" / f"{job_id}.csv"
+
+
+def submit(store: Store, settings: Settings, raw: bytes, options: dict[str, Any], feedback: bytes | None = None) -> str:
+    """Record a job, keep its upload, train in a background thread; the job id.
+
+    If the upload cannot be written the job is marked failed at once (never left queued) and
+    DataDirError names the data directory and the fix.
+    """
+    job_id = store.create_job(options)
+    path = upload_path(settings, job_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)  # kept: the user's data is never lost
+    except OSError as exc:
+        path.unlink(missing_ok=True)  # no half-written copy
+        error = data_dir_error(settings.data_dir, exc)
+        store.update_job(job_id, state="failed", message=f"the upload could not be saved: {error}; submit it again"[:500])
+        raise DataDirError(f"job {job_id} failed: {error}") from None
+    threading.Thread(target=run_job, args=(store, job_id, settings, raw, options, feedback), name=f"train-{job_id}", daemon=True).start()
+    return job_id
+
+
+def remove_failed_uploads(store: Store, settings: Settings, now: float | None = None) -> list[str]:
+    """Delete the uploads of jobs that failed more than failed_upload_days ago; the ids removed.
+
+    Uploads of successful jobs and of jobs still running are kept; a file that cannot be removed
+    is logged and left (this runs at startup and before each job, never failing either).
+    """
+    cutoff = (time.time() if now is None else now) - settings.failed_upload_days * 86400
+    removed = []
+    try:
+        failed = store.jobs_failed_before(cutoff)
+    except DataDirError as exc:
+        log.warning("failed uploads not cleaned: %s", exc)
+        return removed
+    for job_id in failed:
+        path = upload_path(settings, job_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)
+            continue
+        removed.append(job_id)
+    if removed:
+        log.info("removed %d upload(s) of jobs failed over %s days ago (TAGGER_FAILED_UPLOAD_DAYS)", len(removed), settings.failed_upload_days)
+    return removed
+
+
+def prune_versions(models_dir: Path, keep: int) -> tuple[list[str], list[str]]:
+    """artifacts.prune one version at a time: (removed, skipped with why); never raises.
+
+    One bad directory (odd name, unreadable, cannot be moved) is logged and skipped, so a job
+    that has saved its model never fails in its clean-up step.
+    """
+    try:
+        versions = artifacts.list_versions(models_dir)
+        safe = artifacts.protected(models_dir)
+    except Exception as exc:  # e.g. a corrupt active.json: we cannot know what is protected
+        log.warning("pruning skipped: %s", exc)
+        return [], [f"pruning skipped: {exc}"]
+    removed, skipped = [], []
+    for version in versions[: max(0, len(versions) - keep)]:
+        if version in safe:
+            continue
+        try:
+            artifacts.delete_version(models_dir, version)
+        except Exception as exc:
+            log.warning("pruning: skipped %s: %s", version, exc)
+            skipped.append(f"{version}: {exc}")
+            continue
+        removed.append(version)
+    return removed, skipped
 
 
 def corpus_of(models_dir: Path, version: str, fallback: Path) -> bytes:
@@ -126,8 +203,8 @@ def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, option
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time; waiting jobs stay "queued"
             _run(store, job_id, settings, upload, options, feedback)
-    except DataError as exc:
-        store.update_job(job_id, state="failed", message=str(exc).split(": ", 1)[-1][:500], errors=exc.problems[:200])
+    except DataError as exc:  # the message starts with its source: upload, feedback set or a model's corpus
+        store.update_job(job_id, state="failed", message=str(exc)[:500], errors=exc.problems[:200])
     except (TaggerError, ValueError) as exc:
         store.update_job(job_id, state="failed", message=str(exc)[:500])
     except Exception as exc:  # a bug: record it rather than leave the job running forever
@@ -139,9 +216,11 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     t0 = time.perf_counter()
     labels = label_ids(settings.taxonomy_path)
     models_dir = settings.models_dir
+    store.fail_orphaned_jobs()  # jobs of a dead worker: recorded here, not in read-only views
+    remove_failed_uploads(store, settings)
     store.update_job(job_id, state="validating", progress=0.05, message="checking the rows")
-    data = read_csv(upload, labels, min_per_label=0)
-    extra = read_csv(feedback, labels, min_per_label=0) if feedback else None
+    data = read_csv(upload, labels, min_per_label=0, name="upload")
+    extra = read_csv(feedback, labels, min_per_label=0, name=FEEDBACK_SOURCE) if feedback else None
     try:
         active = artifacts.active_version(models_dir)
     except ModelError:
@@ -150,7 +229,7 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     if options["base"] == "corpus":
         if not active:
             raise DataError("base=corpus needs an active model; train with base=upload")
-        base = read_csv(corpus_of(models_dir, active, settings.corpus_path), labels, min_per_label=0)
+        base = read_csv(corpus_of(models_dir, active, settings.corpus_path), labels, min_per_label=0, name=f"training data of model {active}")
     train_idx, held_idx = split_holdout(data)
     parts = [p for p in (base, _subset(data, train_idx), extra) if p is not None]
     train = _merge(*parts)
@@ -193,7 +272,9 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     activated = policy == "always" or (policy == "if_better" and gate_ok)
     if activated:
         artifacts.set_active(models_dir, path.name)
-    removed = artifacts.prune(models_dir, keep=settings.keep_versions)
+    removed, skipped = prune_versions(models_dir, keep=settings.keep_versions)
     report.update(activated=activated, policy=policy, removed_versions=removed, seconds=round(time.perf_counter() - t0, 2))
+    if skipped:
+        report["prune_skipped"] = skipped
     store.update_job(job_id, state="done", progress=1.0, version=path.name, report=report,
                      message=f"model {path.name} {'activated' if activated else 'saved, not activated'}")

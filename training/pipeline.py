@@ -12,7 +12,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 
 from .classifier import ThresholdedOneVsRest
-from .data import Dataset
+from .data import Dataset, explained_fit
 from .evaluate import score
 from .features import FastTfidfVectorizer, LeanFeatureUnion, LegalCueFeatures, TextNormalizer
 from .tokenize import tokenize
@@ -102,7 +102,8 @@ def cross_validate(
     predicted: list[set[str] | None] = [None] * len(texts)
     splitter = KFold(folds, shuffle=True, random_state=0)
     for i, (train_idx, test_idx) in enumerate(splitter.split(texts)):
-        model = build_pipeline(labels, params).fit(list(texts[train_idx]), indicator([dataset.labels[j] for j in train_idx], labels))
+        with explained_fit(dataset, check_params(params)):
+            model = build_pipeline(labels, params).fit(list(texts[train_idx]), indicator([dataset.labels[j] for j in train_idx], labels))
         for j, tags in zip(test_idx, predict_sets(model, list(texts[test_idx]))):
             predicted[j] = tags
         if progress:
@@ -114,7 +115,8 @@ def fit(dataset: Dataset, labels: list[str], params: dict[str, Any] | None = Non
     """Fit the pipeline on all rows; return it with timing and the tuned thresholds."""
     started = time.perf_counter()
     pipeline = build_pipeline(labels, params)
-    pipeline.fit(dataset.texts, indicator(dataset.labels, labels))
+    with explained_fit(dataset, check_params(params)):
+        pipeline.fit(dataset.texts, indicator(dataset.labels, labels))
     classifier = pipeline.named_steps["classify"]
     info = {
         "fit_seconds": round(time.perf_counter() - started, 2),

@@ -1,13 +1,16 @@
 """SQLite stores under TAGGER_DATA_DIR: training jobs, corrections (feedback), classified texts.
 
 SQLite in WAL mode: several gunicorn workers read and write safely; every write is one short
-transaction, so a crash loses nothing that was acknowledged.
+transaction, so a crash loses nothing that was acknowledged. Reads use read-only connections, so
+listing jobs or exporting feedback works on a read-only data directory too.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -15,6 +18,10 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from .errors import TaggerError
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -54,6 +61,52 @@ CREATE INDEX IF NOT EXISTS classified_created ON classified (created);
 
 TERMINAL = ("done", "failed")
 ACTIVE_STATES = ("queued", "validating", "training", "evaluating")
+INTERRUPTED = "interrupted: the service stopped while this job ran; no model was written — submit it again"
+
+
+class DataDirError(TaggerError):
+    """The data directory (TAGGER_DATA_DIR) cannot be used: missing, not a directory, read-only or full."""
+
+
+def data_dir_error(data_dir: Path, exc: BaseException) -> DataDirError:
+    """A one-line DataDirError naming the path, what is wrong, and the fix."""
+    text = (getattr(exc, "strerror", None) or str(exc)).lower()  # not the path: "/srv/full/var" is no full disk
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "full" in text:
+        problem, fix = "the disk is full", "free disk space there or point TAGGER_DATA_DIR at a disk with room"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        problem, fix = "is read-only for this service", "make it writable by the service user or point TAGGER_DATA_DIR at a writable directory"
+    elif code == errno.ENOTDIR or isinstance(exc, NotADirectoryError) or "not a directory" in text:
+        problem, fix = "is not a directory (it or a parent is a file)", "point TAGGER_DATA_DIR at a directory, or move the file away"
+    elif code == errno.ENOENT or isinstance(exc, FileNotFoundError):
+        problem, fix = "its parent directory does not exist", f"create {Path(data_dir).parent} or point TAGGER_DATA_DIR at an existing directory"
+    else:
+        problem, fix = f"cannot be used ({exc})", "check TAGGER_DATA_DIR: it must be a writable directory with free space"
+    return DataDirError(f"data directory {data_dir} (TAGGER_DATA_DIR): {problem}; {fix}")
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """Create the data directory (not its parents) and prove it takes a write; DataDirError if not."""
+    data_dir = Path(data_dir)
+    try:
+        if data_dir.exists() and not data_dir.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(data_dir))
+        data_dir.mkdir(exist_ok=True)  # a missing parent is a mistake (an unmounted disk?), not ours to create
+        probe = data_dir / f".write-probe-{os.getpid()}"
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(b"\0" * 4096)  # one block: a full disk refuses it
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        raise data_dir_error(data_dir, exc) from None
+
+
+def _is_storage_fault(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in ("readonly", "read-only", "disk", "unable to open", "locked", "full"))
 
 
 def text_sha(text: str) -> str:
@@ -83,14 +136,27 @@ class Store:
     """One SQLite database file; a connection per thread."""
 
     def __init__(self, path: Path) -> None:
+        """Open (creating if needed) the database; DataDirError if it can be neither written nor read.
+
+        A database that exists but cannot be written (read-only directory, full disk) still opens
+        for reading; `read_only` then says why, and every write raises DataDirError.
+        """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._open()
+        self.read_only: str | None = None
         try:
-            db.execute("PRAGMA journal_mode=WAL")  # persistent: set once for the file
-            db.executescript(SCHEMA)  # executescript manages its own transaction
-        finally:
-            db.close()
+            check_data_dir(self.path.parent)
+            db = self._open()
+            try:
+                db.execute("PRAGMA journal_mode=WAL")  # persistent: set once for the file
+                db.executescript(SCHEMA)  # executescript manages its own transaction
+            finally:
+                db.close()
+        except (DataDirError, OSError, sqlite3.OperationalError) as exc:
+            error = exc if isinstance(exc, DataDirError) else data_dir_error(self.path.parent, exc)
+            if not self._readable():
+                raise error from None
+            self.read_only = str(error)
+            log.warning("%s; serving stored jobs and corrections read-only", error)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -98,22 +164,64 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
+    def _open_read(self) -> sqlite3.Connection:
+        # mode=ro never writes; immutable=1 reads a WAL file whose -shm cannot be created
+        # (read-only directory), which is safe there because nobody can be writing.
+        for query in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            try:
+                db.execute("SELECT 1 FROM jobs LIMIT 1").fetchall()
+                return db
+            except sqlite3.OperationalError:
+                db.close()
+                if query.endswith("immutable=1"):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _readable(self) -> bool:
+        if not self.path.is_file():
+            return False
+        try:
+            self._open_read().close()
+        except sqlite3.Error:
+            return False
+        return True
+
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction on a fresh connection, closed afterwards.
 
         A connection per operation (~0.1 ms to open) is safe across threads, background flushes
-        and forked workers; none of these operations is on the classification hot path.
+        and forked workers; none of these operations is on the classification hot path. A read-only
+        or full data directory raises DataDirError naming it.
         """
-        db = self._open()
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db = self._open()
             try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            finally:
+                db.close()
+        except sqlite3.OperationalError as exc:
+            if _is_storage_fault(exc):
+                raise data_dir_error(self.path.parent, exc) from None
+            raise
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection: no write transaction, works on a read-only data directory."""
+        try:
+            db = self._open_read()
+        except sqlite3.OperationalError as exc:
+            raise data_dir_error(self.path.parent, exc) from None
+        try:
+            yield db
         finally:
             db.close()
 
@@ -140,12 +248,12 @@ class Store:
             db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*fields.values(), job_id))
 
     def get_job(self, job_id: str) -> dict[str, Any] | None:
-        with self.connect() as db:
+        with self.reading() as db:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._job(row) if row else None
 
     def list_jobs(self, limit: int = 50) -> list[dict[str, Any]]:
-        with self.connect() as db:
+        with self.reading() as db:
             rows = db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
         return [self._job(r) for r in rows]
 
@@ -157,16 +265,26 @@ class Store:
                 if not _alive(row["owner"]):
                     db.execute(
                         "UPDATE jobs SET state = 'failed', message = ?, finished = ? WHERE id = ?",
-                        ("interrupted: the service stopped while this job ran; no model was written — submit it again", time.time(), row["id"]),
+                        (INTERRUPTED, time.time(), row["id"]),
                     )
                     failed.append(row["id"])
         return failed
+
+    def jobs_failed_before(self, cutoff: float) -> list[str]:
+        """Ids of jobs that failed before `cutoff` (a time.time() value)."""
+        with self.reading() as db:
+            rows = db.execute("SELECT id FROM jobs WHERE state = 'failed' AND COALESCE(finished, created) < ?", (cutoff,)).fetchall()
+        return [r["id"] for r in rows]
 
     @staticmethod
     def _job(row: sqlite3.Row) -> dict[str, Any]:
         job = dict(row)
         for key in ("options", "report", "errors"):
             job[key] = json.loads(job[key]) if job.get(key) else None
+        if job["state"] in ACTIVE_STATES and not _alive(job["owner"]):
+            # Shown as what it is without a write (reads must work on a read-only data dir);
+            # startup and the next job record it (fail_orphaned_jobs).
+            job.update(state="failed", message=INTERRUPTED)
         return job
 
     # --- feedback ---------------------------------------------------------------------
@@ -182,9 +300,14 @@ class Store:
             )
             return cur.lastrowid, False
 
+    def delete_feedback(self, feedback_id: int) -> bool:
+        """Delete one stored correction; False when there is none with that id."""
+        with self.connect() as db:
+            return db.execute("DELETE FROM feedback WHERE id = ?", (feedback_id,)).rowcount > 0
+
     def feedback_rows(self) -> list[dict[str, Any]]:
         """The latest correction per text (older ones stay stored), oldest first."""
-        with self.connect() as db:
+        with self.reading() as db:
             rows = db.execute(
                 "SELECT f.* FROM feedback f JOIN (SELECT text_sha, MAX(id) AS id FROM feedback GROUP BY text_sha) last "
                 "ON f.id = last.id ORDER BY f.id"
@@ -206,7 +329,7 @@ class Store:
 
     def uncertain(self, n: int, recent: int = 2000) -> list[dict[str, Any]]:
         """Among the most recent classified texts, the n closest to a threshold (one per text)."""
-        with self.connect() as db:
+        with self.reading() as db:
             rows = db.execute(
                 "SELECT * FROM (SELECT * FROM classified ORDER BY id DESC LIMIT ?) "
                 "GROUP BY text_sha HAVING id = MAX(id) ORDER BY margin ASC LIMIT ?", (recent, n)
