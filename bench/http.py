@@ -1,17 +1,22 @@
-"""HTTP latency and throughput of `legal-tagger serve` (gunicorn, sync workers, preloaded).
+"""HTTP latency and throughput of `legal-tagger serve` (gunicorn, preloaded model).
 
-    .venv/bin/python -m bench.http [--workers 2] [--duration 10] [--repeat 3]
+    .venv/bin/python -m bench.http [--workers 2] [--duration 10] [--repeat 3] [--variants gthread:8,sync:1]
 
 Starts the service on 127.0.0.1 with the active model, drives it with wrk (apt: wrk) at 1 and
 8 connections with a ~1,500-character article, then compares a batch of 100 texts with 100
 single requests. With --repeat N the connection counts take turns N times and each figure is
 the median of its N runs (the machine is shared: a single run can land in a slow phase).
 Every request loop is bounded in time and count; the server is stopped at the end.
+
+--variants compares gunicorn worker classes (CLASS:THREADS) in one run: each round starts each
+variant's server in turn, measures it and stops it, so variants share the machine's slow and
+fast phases instead of one of them getting all of a slow one.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -115,37 +120,56 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", default="1,8", help="comma-separated wrk connection counts")
     parser.add_argument("--repeat", type=int, default=1, help="runs per connection count, interleaved; medians are reported")
+    parser.add_argument("--variants", default="gthread:8", help="comma-separated CLASS:THREADS gunicorn worker setups to compare, e.g. gthread:8,sync:1")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
+    parser_variants = [v.split(":") for v in args.variants.split(",")]
     article = pick_article()
+    body = json.dumps({"text": article}, ensure_ascii=False)
+    counts = [int(c) for c in args.connections.split(",")]
+    raw: dict[str, list[dict]] = {}
+    batches: dict[str, list[dict]] = {}
+    for _ in range(args.repeat):
+        for worker_class, threads in parser_variants:
+            name = f"{worker_class}:{threads}"
+            with serving(args.workers, worker_class, int(threads)) as url:
+                for _ in range(200):  # warm every worker
+                    requests.post(url + "/classify", data=body.encode(), headers={"Content-Type": "application/json"}, timeout=10)
+                raw.setdefault(name, []).extend(run_wrk(url, body, c, args.duration) for c in counts)
+                batches.setdefault(name, []).append(batch_vs_single(url, article, rounds=2))
+    print(f"article: {len(article)} characters; gunicorn workers: {args.workers}; wrk {args.duration}s per run, "
+          f"{args.repeat} round(s), variants taking turns (medians); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
+    print("| worker class:threads | connections | requests/s (min–max) | p50 ms | p90 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in raw.items():
+        for c in counts:
+            r = _median_run([x for x in runs if x["connections"] == c])
+            low, high = r["rps_range"]
+            print(f"| {name} | {c} | {r['rps']:.0f} ({low:.0f}–{high:.0f}) | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
+    for name, rounds in batches.items():
+        ratio = statistics.median(b["ratio"] for b in rounds)
+        batch = statistics.median(b["batch_articles_per_s"] for b in rounds)
+        single = statistics.median(b["single_articles_per_s"] for b in rounds)
+        print(f"\n{name}: batch of 100 texts: {batch} articles/s; 100 single requests: {single} articles/s; ratio {ratio}x")
+
+
+@contextlib.contextmanager
+def serving(workers: int, worker_class: str, threads: int):
+    """`legal-tagger serve` with a worker class and thread count; yields its URL, stops it after."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TAGGER_LOG_LEVEL": "warning"}
+    env = {**os.environ, "TAGGER_LOG_LEVEL": "warning", "GUNICORN_CMD_ARGS": f"--worker-class {worker_class}"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "legal-tagger"), "serve", "--port", str(port), "--workers", str(args.workers)],
+        [str(Path(sys.executable).parent / "legal-tagger"), "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
         env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         wait_ready(url)
-        body = json.dumps({"text": article}, ensure_ascii=False)
-        for _ in range(200):  # warm both workers
-            requests.post(url + "/classify", data=body.encode(), headers={"Content-Type": "application/json"}, timeout=10)
-        counts = [int(c) for c in args.connections.split(",")]
-        raw = [run_wrk(url, body, c, args.duration) for _ in range(args.repeat) for c in counts]
-        runs = [_median_run([r for r in raw if r["connections"] == c]) for c in counts]
-        batch = batch_vs_single(url, article)
+        yield url
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
-    print(f"article: {len(article)} characters; gunicorn sync workers: {args.workers}; wrk {args.duration}s per run, "
-          f"{args.repeat} run(s) per connection count (medians); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}")
-    print("| connections | requests/s (min–max) | p50 ms | p90 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|")
-    for r in runs:
-        low, high = r["rps_range"]
-        print(f"| {r['connections']} | {r['rps']:.0f} ({low:.0f}–{high:.0f}) | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
-    print(f"\nbatch of 100 texts: {batch['batch_articles_per_s']} articles/s; 100 single requests: {batch['single_articles_per_s']} articles/s; ratio {batch['ratio']}x")
 
 
 if __name__ == "__main__":

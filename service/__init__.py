@@ -48,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     _register_body_limits(app)
     _register_request_log(app)
 
-    from training.jobs import remove_failed_uploads
+    from training.jobs import fail_orphaned_jobs, remove_failed_uploads
     from training.store import DataDirError, Store
 
     from . import admin, api, metrics, ui
@@ -62,7 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> APIFlask:
     try:
         store: Store | None = Store(settings.data_dir / "tagger.sqlite3")
         if not store.read_only:
-            store.fail_orphaned_jobs()  # jobs of a process that died can never finish
+            fail_orphaned_jobs(store, settings.models_dir)  # jobs of a process that died can never finish
             remove_failed_uploads(store, settings)
     except DataDirError as exc:  # /classify needs no data directory: serve it; admin answers 503
         log.error("%s", exc)

@@ -174,6 +174,26 @@ def test_a_job_of_a_dead_process_is_marked_failed_on_restart(admin_settings, sto
     assert artifacts.list_versions(store_dir) == ["tiny-1"]
 
 
+def test_a_version_saved_just_before_a_kill_is_linked_to_its_job(admin_settings, store_dir, tiny_model):
+    """Killed between save_model and the job's last update: the job names the version it wrote."""
+    import os
+
+    from service import create_app
+
+    store = Store(admin_settings.data_dir / "tagger.sqlite3")
+    job_id = store.create_job({"base": "upload"})
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store.update_job(job_id, state="evaluating", owner=f"{os.uname().nodename}:{dead.pid}")
+    pipe, info = tiny_model
+    saved = artifacts.save_model(pipe, {"thresholds": info["thresholds"], "training": {"job": job_id}}, store_dir, "from-killed-job")
+    client = create_app({"TESTING": True, "TAGGER": admin_settings}).test_client()  # the "restart"
+    job = client.get(f"/jobs/{job_id}", headers=AUTH).get_json()
+    assert job["state"] == "failed" and job["version"] == saved.name
+    assert "no model was written" not in job["message"] and f"/models/{saved.name}/activate" in job["message"]
+    assert artifacts.read_active(store_dir)["active"] == "tiny-1"  # never activated behind the user's back
+
+
 def test_activate_rollback_and_delete(admin_client, store_dir, tiny_model):
     artifacts.save_model(tiny_model[0], {"thresholds": tiny_model[1]["thresholds"]}, store_dir, "tiny-2")
     assert admin_client.post("/models/nope/activate", headers=AUTH).status_code == 404

@@ -87,6 +87,28 @@ def submit(store: Store, settings: Settings, raw: bytes, options: dict[str, Any]
     return job_id
 
 
+def fail_orphaned_jobs(store: Store, models_dir: Path) -> list[str]:
+    """Mark failed the jobs of a process that died; a version such a job saved before dying is linked back.
+
+    A kill between save_model and the job's last update leaves a complete, verified version whose
+    model.json names the job; the job then says so (and how to activate it) instead of
+    "no model was written".
+    """
+    failed = store.fail_orphaned_jobs()
+    if not failed:
+        return failed
+    for version in artifacts.list_versions(models_dir):
+        try:
+            job = artifacts.read_meta(models_dir, version).get("training", {}).get("job")
+        except ModelError:
+            continue
+        if job in failed:
+            store.update_job(job, version=version, message=(
+                f"interrupted after saving model {version}, which was not activated; "
+                f"activate it with POST /models/{version}/activate, or submit the job again"))
+    return failed
+
+
 def remove_failed_uploads(store: Store, settings: Settings, now: float | None = None) -> list[str]:
     """Delete the uploads of jobs that failed more than failed_upload_days ago; the ids removed.
 
@@ -216,7 +238,7 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     t0 = time.perf_counter()
     labels = label_ids(settings.taxonomy_path)
     models_dir = settings.models_dir
-    store.fail_orphaned_jobs()  # jobs of a dead worker: recorded here, not in read-only views
+    fail_orphaned_jobs(store, models_dir)  # jobs of a dead worker: recorded here, not in read-only views
     remove_failed_uploads(store, settings)
     store.update_job(job_id, state="validating", progress=0.05, message="checking the rows")
     data = read_csv(upload, labels, min_per_label=0, name="upload")
