@@ -1,8 +1,15 @@
-"""Versioned model artifacts: atomic writes, checksum and library-version checks, active pointer.
+"""Versioned model artifacts (format 2): data files with checksums, atomic writes, active pointer.
 
-Layout: models/<version>/{model.joblib, model.json} and models/active.json naming the active
-version and the activation history (for rollback). A version directory is never modified after
-it is renamed into place, except model.json's `metrics.gold`, which is rewritten atomically.
+Layout: models/<version>/{model.npz, scorer.json, model.json} and models/active.json naming the
+active version and the activation history (for rollback). model.npz holds plain numeric arrays
+(vocabularies as code points, IDF, coefficients, thresholds), scorer.json the parameters, label
+set and cue patterns; model.json the metadata and the sha256 of every other file. Nothing is
+pickled, so loading runs no code from the file and any numpy can read it; the loader checks
+the format number, library versions are recorded for information only.
+
+A version directory is never modified after it is renamed into place, except model.json's
+`metrics.gold`, which is rewritten atomically. Old joblib versions (format 1) are refused with a
+pointer to `legal-tagger models migrate`.
 """
 
 from __future__ import annotations
@@ -15,39 +22,37 @@ import re
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+import zipfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import joblib
-
 from .errors import ModelError, ModelNotFound
+from .model import FORMAT
+from .model.export import pipeline_arrays
+from .model.files import read_npz, write_npz
+from .model.scorer import LeanScorer
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"
+SPEC_FILE = "scorer.json"
 META_FILE = "model.json"
 ACTIVE_FILE = "active.json"
+LEGACY_FILE = "model.joblib"  # format 1: read only by `legal-tagger models migrate`
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Pickles are only safe to load with the libraries that wrote them; these must match exactly
-# (major.minor), the others are recorded for the record.
-PINNED = ("scikit-learn", "numpy", "scipy")
-RECORDED = ("joblib", "jieba", "rjieba")
+FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RECORDED = ("numpy", "scikit-learn", "scipy", "jieba", "rjieba")  # for information, never checked
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries a pickled pipeline depends on."""
+    """Versions of the libraries that trained a model (recorded for information)."""
     versions = {"python": platform.python_version()}
-    for name in PINNED + RECORDED:
+    for name in RECORDED:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = ""
     return versions
-
-
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
 
 
 def sha256_file(path: Path) -> str:
@@ -81,8 +86,16 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None = None, extra_files: dict[str, bytes] | None = None) -> Path:
-    """Write pipeline + metadata into a temp dir, then rename it to models_dir/<version>.
+def _write_bytes(path: Path, content: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def save_model(model: Any, meta: dict, models_dir: Path, version: str | None = None,
+               extra_files: dict[str, bytes] | None = None, created: str | None = None) -> Path:
+    """Write a model (a fitted Pipeline, or its (spec, arrays)) and metadata into a temp dir, then rename it to models_dir/<version>.
 
     An exception anywhere leaves models_dir exactly as it was (the temp dir is removed).
     """
@@ -90,24 +103,32 @@ def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None 
     models_dir.mkdir(parents=True, exist_ok=True)
     version = check_version_name(version or new_version())
     final = models_dir / version
-    if final.exists():
+    if final.exists() or final.is_symlink():
         raise ModelError(f"model version {version} already exists in {models_dir}; versions are never overwritten")
+    spec, arrays = model if isinstance(model, tuple) else pipeline_arrays(model)
+    LeanScorer(spec, arrays)  # never write a model that could not be loaded back
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=models_dir))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
-        model_path = tmp / MODEL_FILE
-        joblib.dump(pipeline, model_path, compress=3)
-        with open(model_path, "rb") as handle:
+        write_npz(tmp / MODEL_FILE, arrays)
+        with open(tmp / MODEL_FILE, "rb") as handle:
             os.fsync(handle.fileno())
-        meta = {
-            **meta,
-            "version": version,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "libraries": library_versions(),
-            "file": {"name": MODEL_FILE, "sha256": sha256_file(model_path), "bytes": model_path.stat().st_size},
-        }
+        _write_bytes(tmp / SPEC_FILE, (json.dumps(spec, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
         for name, content in (extra_files or {}).items():
-            (tmp / Path(name).name).write_bytes(content)
+            name = Path(name).name
+            if not FILE_RE.match(name) or name in (MODEL_FILE, SPEC_FILE, META_FILE):
+                raise ModelError(f"{name!r} cannot be stored beside a model")
+            _write_bytes(tmp / name, content)
+        files = {p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in sorted(tmp.iterdir())}
+        drop = ("file", "files", "format", "version", "created", "libraries")
+        meta = {
+            **{k: v for k, v in meta.items() if k not in drop},
+            "format": FORMAT,
+            "version": version,
+            "created": created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "libraries": library_versions(),
+            "files": files,
+        }
         _write_json_atomic(tmp / META_FILE, meta)
         os.rename(tmp, final)
     except BaseException:
@@ -117,18 +138,28 @@ def save_model(pipeline: Any, meta: dict, models_dir: Path, version: str | None 
 
 
 def read_meta(models_dir: Path, version: str) -> dict:
-    """A version's model.json."""
-    path = Path(models_dir) / check_version_name(version) / META_FILE
+    """A version's model.json (a JSON object), or ModelNotFound / ModelError saying what is wrong."""
+    directory = Path(models_dir) / check_version_name(version)
+    path = directory / META_FILE
+    if directory.is_symlink():
+        raise ModelError(f"{directory} is a symbolic link; model versions must be real directories (copy it instead)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
         raise ModelNotFound(f"no model version {version!r} in {models_dir}; see `legal-tagger models`") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not UTF-8 text; retrain or restore this version") from None
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: corrupt metadata ({exc.msg}); retrain or restore this version") from None
+    except (OSError, RecursionError, ValueError) as exc:
+        raise ModelError(f"{path}: unreadable ({type(exc).__name__}); retrain or restore this version") from None
+    if not isinstance(meta, dict):
+        raise ModelError(f"{path}: metadata is not a JSON object; retrain or restore this version")
+    return meta
 
 
 def update_meta(models_dir: Path, version: str, **fields: Any) -> dict:
-    """Merge fields into a version's model.json (atomic rewrite); the model file is untouched."""
+    """Merge fields into a version's model.json (atomic rewrite); the model files are untouched."""
     meta = read_meta(models_dir, version)
     for key, value in fields.items():
         if isinstance(value, dict) and isinstance(meta.get(key), dict):
@@ -139,33 +170,59 @@ def update_meta(models_dir: Path, version: str, **fields: Any) -> dict:
     return meta
 
 
-def verify(models_dir: Path, version: str) -> dict:
-    """Check a version's checksum and library versions; return its metadata or raise ModelError."""
-    meta = read_meta(models_dir, version)
-    path = Path(models_dir) / version / meta.get("file", {}).get("name", MODEL_FILE)
-    if not path.is_file():
-        raise ModelError(f"{path}: model file missing; retrain or restore version {version}")
-    expected = meta.get("file", {}).get("sha256")
-    if not expected or sha256_file(path) != expected:
+def _check_format(meta: dict, models_dir: Path, version: str) -> dict[str, dict]:
+    """The files table of a format-2 version, or ModelError naming the fix."""
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        if fmt is None and (Path(models_dir) / version / LEGACY_FILE).exists():
+            raise ModelError(
+                f"model {version} is in the old pickle format; convert it once with "
+                f"`legal-tagger models migrate` (it is never loaded as a pickle while serving)"
+            )
+        raise ModelError(f"model {version} has format {fmt!r}; this version of legal-tagger reads format {FORMAT} (retrain or upgrade)")
+    files = meta.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files or SPEC_FILE not in files:
+        raise ModelError(f"model {version}: model.json lists no {MODEL_FILE} and {SPEC_FILE}; retrain or restore this version")
+    return files
+
+
+def _read_verified(models_dir: Path, version: str, name: str, entry: Any) -> bytes:
+    """A file's bytes, read once, after checking them against the sha256 in model.json."""
+    path = Path(models_dir) / version / str(name)
+    if not FILE_RE.match(str(name)) or not isinstance(entry, dict):
+        raise ModelError(f"model {version}: model.json lists a bad file entry {name!r}; retrain or restore this version")
+    if path.is_symlink() or not path.is_file():
+        raise ModelError(f"{path}: model file missing or not a regular file; retrain or restore version {version}")
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != entry.get("sha256"):
         raise ModelError(
             f"{path}: checksum does not match model.json; the file was altered or is not ours — "
             f"refusing to load it (retrain with `legal-tagger train`)"
         )
-    current = library_versions()
-    for name in PINNED:
-        built = meta.get("libraries", {}).get(name, "")
-        if _minor(built) != _minor(current[name]):
-            raise ModelError(
-                f"model {version} was built with {name} {built or '?'} but {current[name] or 'none'} "
-                f"is installed; install {name}=={built} or retrain with `legal-tagger train`"
-            )
+    return content
+
+
+def verify(models_dir: Path, version: str) -> dict:
+    """Check a version's format and the checksum of every file; return its metadata or raise ModelError."""
+    meta = read_meta(models_dir, version)
+    for name, entry in _check_format(meta, models_dir, version).items():
+        _read_verified(models_dir, version, name, entry)
     return meta
 
 
-def load_model(models_dir: Path, version: str) -> tuple[Any, dict]:
-    """Verify, then unpickle a version: (pipeline, metadata)."""
-    meta = verify(models_dir, version)
-    return joblib.load(Path(models_dir) / version / meta["file"]["name"]), meta
+def load_model(models_dir: Path, version: str) -> tuple[LeanScorer, dict]:
+    """Verify, then build the scorer from the arrays: (scorer, metadata). Nothing is unpickled."""
+    meta = read_meta(models_dir, version)
+    files = _check_format(meta, models_dir, version)
+    contents = {name: _read_verified(models_dir, version, name, entry) for name, entry in files.items()}
+    try:
+        spec = json.loads(contents[SPEC_FILE].decode("utf-8"))
+        arrays = read_npz(contents[MODEL_FILE])
+    except (ValueError, OSError, EOFError, KeyError, RecursionError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"model {version}: unreadable model file ({type(exc).__name__}); retrain or restore this version") from None
+    scorer = LeanScorer(spec, arrays)
+    # The name a response reports is the directory's, never a field an edited model.json can change.
+    return scorer, {**meta, "version": version}
 
 
 def list_versions(models_dir: Path) -> list[str]:

@@ -217,26 +217,80 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) 
     out.flush()
 
 
-@main.command()
+@main.group(invoke_without_command=True)
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or models/).")
+@click.pass_context
 @translated
-def models() -> None:
-    """List model versions; the active one is marked with *.
+def models(ctx: click.Context, models_dir: Path | None) -> None:
+    """List model versions (the active one is marked with *); subcommands migrate, export, import.
 
     Example: legal-tagger models
     """
-    settings = get_settings()
-    active = artifacts.read_active(settings.models_dir)["active"]
-    for version in artifacts.list_versions(settings.models_dir):
-        meta = artifacts.read_meta(settings.models_dir, version)
+    ctx.obj = models_dir or get_settings().models_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    active = artifacts.read_active(ctx.obj)["active"]
+    for version in artifacts.list_versions(ctx.obj):
+        meta = artifacts.read_meta(ctx.obj, version)
         cv = meta.get("metrics", {}).get("cv", {}).get("macro_f1")
-        click.echo(f"{'*' if version == active else ' '} {version}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
+        click.echo(f"{'*' if version == active else ' '} {version}  format={meta.get('format', 1)}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
+
+
+@models.command("migrate")
+@click.option("--remove-old", is_flag=True, help="Delete each old pickle version once its format-2 copy is written.")
+@click.pass_obj
+@translated
+def models_migrate(models_dir: Path, remove_old: bool) -> None:
+    """Convert old joblib (pickle) versions to format 2; only pickles whose sha256 verifies are read.
+
+    Example: legal-tagger models migrate --models-dir models/
+    """
+    from .model.migrate import migrate
+
+    outcomes = migrate(models_dir, remove_old=remove_old)
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    if not outcomes:
+        click.echo(f"{models_dir}: no old pickle versions; nothing to migrate")
+    if any(o.status == "failed" for o in outcomes):
+        raise click.ClickException("some versions could not be migrated (see above)")
+
+
+@models.command("export")
+@click.argument("version")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@translated
+def models_export(models_dir: Path, version: str, out: Path) -> None:
+    """Write VERSION (verified first) into one .tgz file to copy to another server.
+
+    Example: legal-tagger models export 20260101-000000-abc123 model.tgz
+    """
+    from .model.bundle import export_version
+
+    click.echo(f"exported {version} to {export_version(models_dir, version, out)}")
+
+
+@models.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+@translated
+def models_import(models_dir: Path, source: Path) -> None:
+    """Add the version in an exported .tgz (format and every checksum verified; not activated).
+
+    Example: legal-tagger models import model.tgz && legal-tagger activate VERSION
+    """
+    from .model.bundle import import_version
+
+    version = import_version(models_dir, source)
+    click.echo(f"imported {version} into {models_dir}; activate it with `legal-tagger activate {version}`")
 
 
 @main.command()
 @click.argument("version")
 @translated
 def activate(version: str) -> None:
-    """Make VERSION the active model (checksum and library versions are verified first).
+    """Make VERSION the active model (format and checksums are verified first).
 
     Example: legal-tagger activate 20260101-000000-abc123
     """

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 from itertools import repeat
-from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-
-class WordTables(NamedTuple):
-    """A word vectorizer's vocabulary as integers: token ids, unigram columns, sorted bigram keys."""
-
-    token_ids: dict[str, int]
-    unigram_columns: np.ndarray  # column of each token id as a unigram, -1 if none
-    bigram_keys: np.ndarray  # first id << 32 | second id, sorted
-    bigram_columns: np.ndarray  # column of each bigram key
+from .model.ngrams import MAX_PACKED_CHARS, WordTables, char_ngrams, char_tables, code_points, pack_ngrams, packed_char_counts, term_counts, tfidf, word_ngrams
 
 
-# Every Unicode code point fits in 21 bits, so an n-gram of up to three characters packs exactly
-# (no collisions) into one 63-bit integer.
-_CODE_BITS = 21
-_MAX_PACKED_CHARS = 3
-
-
-def _code_points(text: str) -> np.ndarray:
-    """The text's code points as uint64 (lone surrogates included, as JSON may carry them)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-
-
-def _pack_ngrams(codes: np.ndarray, n: int) -> np.ndarray:
-    """Every run of n consecutive code points (n-gram) as one integer, in text order."""
-    size = len(codes) - n + 1
-    keys = codes[:size].copy()
-    for j in range(1, n):
-        keys = (keys << np.uint64(_CODE_BITS)) | codes[j:j + size]
-    return keys
+# Shared with the numpy-only serving scorer (training.model), so both count and weigh alike.
+_code_points, _pack_ngrams = code_points, pack_ngrams
+_MAX_PACKED_CHARS = MAX_PACKED_CHARS
 
 
 class FastTfidfVectorizer(TfidfVectorizer):
@@ -87,23 +64,13 @@ class FastTfidfVectorizer(TfidfVectorizer):
 
     def _char_ngrams(self, text_document: str) -> list[str]:
         """The parent's character n-grams (same multiset), sliced by C-level map instead of a loop."""
-        text = self._white_spaces.sub(" ", text_document)
-        size = len(text)
-        low, high = self.ngram_range
-        grams: list[str] = []
-        for n in range(low, min(high, size) + 1):
-            grams.extend(list(text) if n == 1 else map(text.__getitem__, map(slice, range(size - n + 1), range(n, size + 1))))
-        return grams
+        return char_ngrams(self._white_spaces.sub(" ", text_document), *self.ngram_range)
 
     def _word_ngrams(self, tokens: list[str], stop_words=None) -> list[str]:
         """The parent's word n-grams (same multiset), joined by C-level map instead of a loop."""
         if stop_words is not None:
             tokens = [w for w in tokens if w not in stop_words]
-        low, high = self.ngram_range
-        grams: list[str] = []
-        for n in range(low, min(high, len(tokens)) + 1):
-            grams.extend(tokens if n == 1 else map(" ".join, zip(*(tokens[k:] for k in range(n)))))
-        return grams
+        return word_ngrams(tokens, *self.ngram_range)
 
     def _packed_char_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
         """Per n-gram length: the vocabulary's packed n-grams (sorted) and their columns; None if not applicable."""
@@ -111,40 +78,12 @@ class FastTfidfVectorizer(TfidfVectorizer):
             return None
         tables = getattr(self, "_char_tables", None)
         if tables is None:  # built once per fitted or loaded vectorizer; racing threads build equal tables
-            by_length: dict[int, tuple[list[str], list[int]]] = {}
-            for term, column in self.vocabulary_.items():
-                terms, columns = by_length.setdefault(len(term), ([], []))
-                terms.append(term)
-                columns.append(column)
-            tables = {}
-            for n, (terms, columns) in by_length.items():
-                keys = _pack_ngrams(_code_points("".join(terms)), n)[::n]  # the terms sit end to end
-                order = np.argsort(keys)
-                tables[n] = (keys[order], np.asarray(columns, dtype=np.int64)[order])
-            self._char_tables = tables
+            tables = self._char_tables = char_tables(list(self.vocabulary_), np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(self.vocabulary_)))
         return tables
 
     def _packed_char_counts(self, text: str, tables: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         """(columns ascending, counts) of the in-vocabulary character n-grams of one preprocessed text."""
-        text = self._white_spaces.sub(" ", text)
-        codes = _code_points(text)
-        low, high = self.ngram_range
-        found_columns, found_counts = [], []
-        for n in range(low, min(high, len(codes)) + 1):
-            if n not in tables:
-                continue
-            keys, columns = tables[n]
-            # Distinct n-grams first: sorted queries search the table faster, and are counted anyway.
-            packed, counts = np.unique(_pack_ngrams(codes, n), return_counts=True)
-            where = np.minimum(np.searchsorted(keys, packed), len(keys) - 1)
-            hit = keys[where] == packed
-            found_columns.append(columns[where[hit]])
-            found_counts.append(counts[hit])
-        if not found_columns:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        columns, counts = np.concatenate(found_columns), np.concatenate(found_counts)
-        order = np.argsort(columns)
-        return columns[order], counts[order]
+        return packed_char_counts(self._white_spaces.sub(" ", text), tables, *self.ngram_range)
 
     def _packed_word_tables(self) -> WordTables | None:
         """Token ids, unigram columns and packed bigram keys of the vocabulary; None if not applicable."""
@@ -201,39 +140,18 @@ class FastTfidfVectorizer(TfidfVectorizer):
         preprocess = self.build_preprocessor()  # built once per call, not per document of a batch
         tokenizer = self.build_tokenizer() if word_tables is not None else None
         analyze = None if tables is not None else self.build_analyzer()
-        lookup = self.vocabulary_.get
-        indptr, index_blocks, count_blocks = [0], [], []
+        index_blocks, count_blocks = [], []
         for doc in raw_documents:
             if tables is not None:
                 ids, counts = self._packed_char_counts(preprocess(self.decode(doc)), tables)
             elif tokenizer is not None and self._packable(tokens := tokenizer(preprocess(self.decode(doc)))):
                 ids, counts = self._packed_word_counts(tokens, word_tables)
             else:
-                terms = analyze(doc)
-                # Vocabulary ids for every term (-1 = unknown), counted by numpy: no Python-level loop.
-                ids = np.fromiter(map(lookup, terms, repeat(-1)), dtype=np.int64, count=len(terms))
-                ids, counts = np.unique(ids[ids >= 0], return_counts=True)  # sorted, as CSR wants
+                ids, counts = term_counts(analyze(doc), self.vocabulary_.get)  # sorted, as CSR wants
             index_blocks.append(ids)
             count_blocks.append(counts)
-            indptr.append(indptr[-1] + len(ids))
-        indices = (np.concatenate(index_blocks) if index_blocks else np.zeros(0, dtype=np.int64)).astype(np.int32)
-        data = np.concatenate(count_blocks).astype(np.float64) if count_blocks else np.zeros(0)
-        indptr_array = np.asarray(indptr, dtype=np.int32)
-        if self.binary:
-            data[:] = 1.0
-        if self.sublinear_tf:
-            np.log(data, data)
-            data += 1.0
-        if self.use_idf:
-            data *= self.idf_[indices]
-        if self.norm == "l2":
-            rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr_array))
-            norms = np.sqrt(np.bincount(rows, weights=data ** 2, minlength=len(indptr) - 1))
-            norms[norms == 0] = 1.0
-            data /= norms[rows]
-        elif self.norm is not None:
-            raise ValueError(f"FastTfidfVectorizer supports norm='l2' or None, not {self.norm!r}")
-        return data, indices, indptr_array
+        idf = self.idf_ if self.use_idf else None
+        return tfidf(index_blocks, count_blocks, idf, self.sublinear_tf, self.binary, self.norm)
 
     @staticmethod
     def _packable(tokens: list[str]) -> bool:
