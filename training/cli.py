@@ -236,17 +236,24 @@ def models(ctx: click.Context, models_dir: Path | None) -> None:
         click.echo(f"{'*' if version == active else ' '} {version}  format={meta.get('format', 1)}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
 
 
+def _models_dir_option(func):
+    """--models-dir after the subcommand too: `legal-tagger models migrate --models-dir D`."""
+    return click.option("--models-dir", "sub_models_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory.")(func)
+
+
 @models.command("migrate")
+@_models_dir_option
 @click.option("--remove-old", is_flag=True, help="Delete each old pickle version once its format-2 copy is written.")
 @click.pass_obj
 @translated
-def models_migrate(models_dir: Path, remove_old: bool) -> None:
+def models_migrate(models_dir: Path, sub_models_dir: Path | None, remove_old: bool) -> None:
     """Convert old joblib (pickle) versions to format 2; only pickles whose sha256 verifies are read.
 
     Example: legal-tagger models migrate --models-dir models/
     """
     from .model.migrate import migrate
 
+    models_dir = sub_models_dir or models_dir
     outcomes = migrate(models_dir, remove_old=remove_old)
     for outcome in outcomes:
         click.echo(outcome.line())
@@ -259,29 +266,32 @@ def models_migrate(models_dir: Path, remove_old: bool) -> None:
 @models.command("export")
 @click.argument("version")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@_models_dir_option
 @click.pass_obj
 @translated
-def models_export(models_dir: Path, version: str, out: Path) -> None:
+def models_export(models_dir: Path, version: str, out: Path, sub_models_dir: Path | None) -> None:
     """Write VERSION (verified first) into one .tgz file to copy to another server.
 
     Example: legal-tagger models export 20260101-000000-abc123 model.tgz
     """
     from .model.bundle import export_version
 
-    click.echo(f"exported {version} to {export_version(models_dir, version, out)}")
+    click.echo(f"exported {version} to {export_version(sub_models_dir or models_dir, version, out)}")
 
 
 @models.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_models_dir_option
 @click.pass_obj
 @translated
-def models_import(models_dir: Path, source: Path) -> None:
+def models_import(models_dir: Path, source: Path, sub_models_dir: Path | None) -> None:
     """Add the version in an exported .tgz (format and every checksum verified; not activated).
 
     Example: legal-tagger models import model.tgz && legal-tagger activate VERSION
     """
     from .model.bundle import import_version
 
+    models_dir = sub_models_dir or models_dir
     version = import_version(models_dir, source)
     click.echo(f"imported {version} into {models_dir}; activate it with `legal-tagger activate {version}`")
 
