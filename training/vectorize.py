@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from itertools import repeat
-
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .model.ngrams import MAX_PACKED_CHARS, WordTables, char_ngrams, char_tables, code_points, pack_ngrams, packed_char_counts, term_counts, tfidf, word_ngrams
+from .model.ngrams import (
+    MAX_PACKED_CHARS, WordTables, char_ngrams, char_tables, code_points, pack_ngrams, packable, packed_char_counts,
+    packed_word_counts, term_counts, tfidf, word_ngrams, word_tables,
+)
 
 
 # Shared with the numpy-only serving scorer (training.model), so both count and weigh alike.
@@ -91,45 +92,13 @@ class FastTfidfVectorizer(TfidfVectorizer):
             return None
         tables = getattr(self, "_word_tables", None)
         if tables is None:  # built once per fitted or loaded vectorizer; racing threads build equal tables
-            token_ids: dict[str, int] = {}
-            unigrams: dict[int, int] = {}
-            bigram_keys: list[int] = []
-            bigram_columns: list[int] = []
-            for term, column in self.vocabulary_.items():
-                parts = term.split(" ")
-                if len(parts) == 1:
-                    unigrams[token_ids.setdefault(term, len(token_ids))] = column
-                elif len(parts) == 2 and all(parts):
-                    # Only a pair of space-free, non-empty tokens can join to this term; transform
-                    # sends any document with other tokens down the parent's string path.
-                    first = token_ids.setdefault(parts[0], len(token_ids))
-                    second = token_ids.setdefault(parts[1], len(token_ids))
-                    bigram_keys.append(first << 32 | second)
-                    bigram_columns.append(column)
-            unigram_columns = np.full(len(token_ids), -1, dtype=np.int64)
-            unigram_columns[list(unigrams)] = list(unigrams.values())
-            keys = np.asarray(bigram_keys, dtype=np.int64)
-            order = np.argsort(keys)
-            tables = self._word_tables = WordTables(token_ids, unigram_columns, keys[order], np.asarray(bigram_columns, dtype=np.int64)[order])
+            vocabulary = self.vocabulary_
+            tables = self._word_tables = word_tables(list(vocabulary), np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)))
         return tables
 
     def _packed_word_counts(self, tokens: list[str], tables: WordTables) -> tuple[np.ndarray, np.ndarray]:
         """(columns ascending, counts) of the in-vocabulary word n-grams of one token list."""
-        ids = np.fromiter(map(tables.token_ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        low, high = self.ngram_range
-        found = []
-        if low == 1:
-            known = tables.unigram_columns[ids[ids >= 0]]
-            found.append(known[known >= 0])
-        if high == 2 and len(ids) >= 2 and len(tables.bigram_keys):
-            first, second = ids[:-1], ids[1:]
-            both = (first >= 0) & (second >= 0)
-            packed = first[both] << 32 | second[both]
-            where = np.minimum(np.searchsorted(tables.bigram_keys, packed), len(tables.bigram_keys) - 1)
-            found.append(tables.bigram_columns[where[tables.bigram_keys[where] == packed]])
-        if not found:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(found), return_counts=True)
+        return packed_word_counts(tokens, tables, *self.ngram_range)
 
     def transform_arrays(self, raw_documents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The CSR parts (data, indices, indptr) of `transform`: for unions that stack blocks themselves."""
@@ -153,10 +122,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
         idf = self.idf_ if self.use_idf else None
         return tfidf(index_blocks, count_blocks, idf, self.sublinear_tf, self.binary, self.norm)
 
-    @staticmethod
-    def _packable(tokens: list[str]) -> bool:
-        """Whether the packed word path sees these tokens as the parent does: none empty, none with a space."""
-        return "" not in tokens and " " not in "".join(tokens)
+    _packable = staticmethod(packable)
 
     def transform(self, raw_documents):
         data, indices, indptr = self.transform_arrays(raw_documents)

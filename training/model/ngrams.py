@@ -90,6 +90,53 @@ def packed_char_counts(text: str, tables: dict[int, tuple[np.ndarray, np.ndarray
     return columns[order], counts[order]
 
 
+def word_tables(terms: list[str], columns: np.ndarray | None = None) -> WordTables:
+    """Token ids, unigram columns and packed bigram keys of a word vocabulary (term k at column k by default)."""
+    token_ids: dict[str, int] = {}
+    unigrams: dict[int, int] = {}
+    bigram_keys: list[int] = []
+    bigram_columns: list[int] = []
+    for term, column in zip(terms, range(len(terms)) if columns is None else columns.tolist()):
+        parts = term.split(" ")
+        if len(parts) == 1:
+            unigrams[token_ids.setdefault(term, len(token_ids))] = column
+        elif len(parts) == 2 and all(parts):
+            # Only a pair of space-free, non-empty tokens can join to this term; documents with
+            # other tokens go down the string path (see `packable`).
+            first = token_ids.setdefault(parts[0], len(token_ids))
+            second = token_ids.setdefault(parts[1], len(token_ids))
+            bigram_keys.append(first << 32 | second)
+            bigram_columns.append(column)
+    unigram_columns = np.full(len(token_ids), -1, dtype=np.int64)
+    unigram_columns[list(unigrams)] = list(unigrams.values())
+    keys = np.asarray(bigram_keys, dtype=np.int64)
+    order = np.argsort(keys)
+    return WordTables(token_ids, unigram_columns, keys[order], np.asarray(bigram_columns, dtype=np.int64)[order])
+
+
+def packable(tokens: list[str]) -> bool:
+    """Whether the packed word path sees these tokens as the string path does: none empty, none with a space."""
+    return "" not in tokens and " " not in "".join(tokens)
+
+
+def packed_word_counts(tokens: list[str], tables: WordTables, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns ascending, counts) of the in-vocabulary word 1- and 2-grams of one packable token list."""
+    ids = np.fromiter(map(tables.token_ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+    found = []
+    if low == 1:
+        known = tables.unigram_columns[ids[ids >= 0]]
+        found.append(known[known >= 0])
+    if high == 2 and len(ids) >= 2 and len(tables.bigram_keys):
+        first, second = ids[:-1], ids[1:]
+        both = (first >= 0) & (second >= 0)
+        packed = first[both] << 32 | second[both]
+        where = np.minimum(np.searchsorted(tables.bigram_keys, packed), len(tables.bigram_keys) - 1)
+        found.append(tables.bigram_columns[where[tables.bigram_keys[where] == packed]])
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(found), return_counts=True)
+
+
 def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
     """scikit-learn's word n-grams of a token list (same multiset): n-grams joined by one space."""
     grams: list[str] = []

@@ -19,7 +19,10 @@ from ..normalize import normalize_text
 from ..tokenize import tokenize
 from . import FORMAT
 from .cues import CUE_NAMES, cue_arrays
-from .ngrams import MAX_PACKED_CHARS, char_ngrams, char_tables, packed_char_counts, term_counts, tfidf, word_ngrams, stack_blocks
+from .ngrams import (
+    MAX_PACKED_CHARS, char_ngrams, char_tables, packable, packed_char_counts, packed_word_counts, stack_blocks, term_counts, tfidf,
+    word_ngrams, word_tables,
+)
 
 # scikit-learn's character analyzer folds runs of whitespace with this pattern; the exporter
 # checks that the fitted vectorizer used the same one.
@@ -85,10 +88,13 @@ class TfidfBlock:
             self.idf = np.asarray(arrays[f"{self.name}.idf"])
             _need(self.idf.dtype == np.float64 and self.idf.shape == (self.width,), f"{self.name}.idf shape")
         self.packed = self.analyzer == "char" and high <= MAX_PACKED_CHARS
+        self.packed_words = self.analyzer == "word" and self.ngram_range in ((1, 1), (1, 2), (2, 2))
         if self.packed:  # character n-grams are looked up as packed integers: no n-gram strings at all
             self.tables = char_tables(None, codes=self.codes, offsets=self.offsets)
         else:
             self.lookup = {term: column for column, term in enumerate(self.terms)}.get
+        if self.packed_words:  # word pairs too, by token ids; the string lookup stays for odd tokens
+            self.word_tables = word_tables(self.terms)
 
     @cached_property
     def terms(self) -> list[str]:
@@ -100,7 +106,10 @@ class TfidfBlock:
             text = text.lower()
         low, high = self.ngram_range
         if self.analyzer == "word":
-            return term_counts(word_ngrams(tokenize(text), low, high), self.lookup)
+            tokens = tokenize(text)
+            if self.packed_words and packable(tokens):
+                return packed_word_counts(tokens, self.word_tables, low, high)
+            return term_counts(word_ngrams(tokens, low, high), self.lookup)
         text = WHITE_SPACES.sub(" ", text)
         if self.packed:
             return packed_char_counts(text, self.tables, low, high)
@@ -174,7 +183,6 @@ class LeanScorer:
         _need(self.coef.dtype == np.float64 and self.coef.shape == (n, self.n_features), "classifier.coef shape")
         _need(self.intercept.dtype == np.float64 and self.intercept.shape == (n,), "classifier.intercept shape")
         _need(self.thresholds.dtype == np.float64 and self.thresholds.shape == (n,), "classifier.thresholds shape")
-        self.weights_t = np.ascontiguousarray(self.coef.T)  # (n_features, n_labels): one gather per nonzero
 
     def features(self, texts: Sequence[str]) -> Features:
         """Feature rows of raw texts: normalize once, every block, stacked with its weight."""
@@ -186,11 +194,11 @@ class LeanScorer:
         """Probability of each label, shape (n_texts, n_labels)."""
         n = len(X)
         rows = np.repeat(np.arange(n), np.diff(X.indptr))
-        products = X.data[:, None] * self.weights_t[X.indices]
-        # bincount adds each row's products in stored order, as scipy's sparse product does.
-        z = np.column_stack([np.bincount(rows, weights=products[:, k], minlength=n) for k in range(len(self.labels))])
-        z = z.reshape(n, len(self.labels)) + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        z = np.empty((n, len(self.labels)))
+        for k, coef in enumerate(self.coef):
+            # bincount adds each row's products in stored order, as scipy's sparse product does.
+            z[:, k] = np.bincount(rows, weights=X.data * coef[X.indices], minlength=n)
+        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba_features(self.features(texts))
