@@ -92,26 +92,25 @@ def packed_char_counts(text: str, tables: dict[int, tuple[np.ndarray, np.ndarray
 
 def word_tables(terms: list[str], columns: np.ndarray | None = None) -> WordTables:
     """Token ids, unigram columns and packed bigram keys of a word vocabulary (term k at column k by default)."""
-    token_ids: dict[str, int] = {}
-    unigrams: dict[int, int] = {}
-    bigram_keys: list[int] = []
-    bigram_columns: list[int] = []
-    for term, column in zip(terms, range(len(terms)) if columns is None else columns.tolist()):
-        parts = term.split(" ")
-        if len(parts) == 1:
-            unigrams[token_ids.setdefault(term, len(token_ids))] = column
-        elif len(parts) == 2 and all(parts):
-            # Only a pair of space-free, non-empty tokens can join to this term; documents with
-            # other tokens go down the string path (see `packable`).
-            first = token_ids.setdefault(parts[0], len(token_ids))
-            second = token_ids.setdefault(parts[1], len(token_ids))
-            bigram_keys.append(first << 32 | second)
-            bigram_columns.append(column)
+    columns = np.arange(len(terms), dtype=np.int64) if columns is None else np.asarray(columns, dtype=np.int64)
+    # Comprehensions and C-level maps, not a loop with dict updates: this runs at every model load.
+    single = [k for k, term in enumerate(terms) if " " not in term]
+    pairs = [(k, parts) for k, parts in ((k, terms[k].split(" ")) for k, term in enumerate(terms) if " " in term)
+             if len(parts) == 2 and parts[0] and parts[1]]
+    # Only a pair of space-free, non-empty tokens can join to a bigram term; documents with other
+    # tokens go down the string path (see `packable`).
+    unigram_terms = [terms[k] for k in single]
+    firsts = [parts[0] for _, parts in pairs]
+    seconds = [parts[1] for _, parts in pairs]
+    token_ids = {token: i for i, token in enumerate(dict.fromkeys(unigram_terms + firsts + seconds))}
     unigram_columns = np.full(len(token_ids), -1, dtype=np.int64)
-    unigram_columns[list(unigrams)] = list(unigrams.values())
-    keys = np.asarray(bigram_keys, dtype=np.int64)
+    unigram_columns[np.fromiter(map(token_ids.__getitem__, unigram_terms), dtype=np.int64, count=len(single))] = columns[single]
+    first_ids = np.fromiter(map(token_ids.__getitem__, firsts), dtype=np.int64, count=len(pairs))
+    second_ids = np.fromiter(map(token_ids.__getitem__, seconds), dtype=np.int64, count=len(pairs))
+    keys = first_ids << 32 | second_ids
     order = np.argsort(keys)
-    return WordTables(token_ids, unigram_columns, keys[order], np.asarray(bigram_columns, dtype=np.int64)[order])
+    bigram_columns = columns[[k for k, _ in pairs]] if pairs else np.zeros(0, dtype=np.int64)
+    return WordTables(token_ids, unigram_columns, keys[order], bigram_columns[order])
 
 
 def packable(tokens: list[str]) -> bool:

@@ -91,8 +91,6 @@ class TfidfBlock:
         self.packed_words = self.analyzer == "word" and self.ngram_range in ((1, 1), (1, 2), (2, 2))
         if self.packed:  # character n-grams are looked up as packed integers: no n-gram strings at all
             self.tables = char_tables(None, codes=self.codes, offsets=self.offsets)
-        else:
-            self.lookup = {term: column for column, term in enumerate(self.terms)}.get
         if self.packed_words:  # word pairs too, by token ids; the string lookup stays for odd tokens
             self.word_tables = word_tables(self.terms)
 
@@ -100,6 +98,11 @@ class TfidfBlock:
     def terms(self) -> list[str]:
         """The vocabulary, term k at column k (built on first use for character blocks)."""
         return decode_terms(self.codes, self.offsets)
+
+    @cached_property
+    def lookup(self):
+        """term -> column (the string path: unpacked n-grams, or tokens the packed path cannot take)."""
+        return {term: column for column, term in enumerate(self.terms)}.get
 
     def _counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self.lowercase:
