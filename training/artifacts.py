@@ -225,32 +225,114 @@ def load_model(models_dir: Path, version: str) -> tuple[LeanScorer, dict]:
     return scorer, {**meta, "version": version}
 
 
-def list_versions(models_dir: Path) -> list[str]:
-    """Complete versions (those with model.json), oldest first by creation time."""
+def _version_dirs(models_dir: Path) -> list[Path]:
+    """Candidate version directories: plain names, real directories (symlinks are refused), with model.json."""
     models_dir = Path(models_dir)
-    if not models_dir.is_dir():
+    try:
+        entries = list(models_dir.iterdir())
+    except OSError:
         return []
-    found = [p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / META_FILE).is_file()]
+    return [p for p in entries if VERSION_RE.match(p.name) and not p.is_symlink() and p.is_dir() and (p / META_FILE).is_file()]
 
-    def created(path: Path) -> str:
-        try:
-            return json.loads((path / META_FILE).read_text(encoding="utf-8")).get("created", "")
-        except (OSError, ValueError):
-            return ""
 
-    return [p.name for p in sorted(found, key=lambda p: (created(p), p.name))]
+def _created(path: Path) -> str:
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return ""
+    created = meta.get("created", "") if isinstance(meta, dict) else ""
+    return created if isinstance(created, str) else ""
+
+
+def list_versions(models_dir: Path) -> list[str]:
+    """Complete versions (real directories with model.json), oldest first by creation time."""
+    return [p.name for p in sorted(_version_dirs(models_dir), key=lambda p: (_created(p), p.name))]
+
+
+def skipped_versions(models_dir: Path, deep: bool = False) -> dict[str, str]:
+    """Entries of models_dir that are not usable versions, each with the reason (never raises).
+
+    deep=False checks names, metadata and format; deep=True also every checksum (reads every file).
+    """
+    models_dir = Path(models_dir)
+    try:
+        entries = sorted(models_dir.iterdir())
+    except OSError:
+        return {}
+    out = {}
+    for path in entries:
+        if path.name.startswith(".") or path.name == ACTIVE_FILE or (path.is_file() and not path.is_symlink()):
+            continue
+        if path.is_symlink():
+            out[path.name] = "a symbolic link; model versions must be real directories"
+        elif not VERSION_RE.match(path.name):
+            out[path.name] = "not a version name"
+        elif not (path / META_FILE).is_file():
+            out[path.name] = f"no {META_FILE} (not a model version)"
+        else:
+            try:
+                if deep:
+                    verify(models_dir, path.name)
+                else:
+                    _check_format(read_meta(models_dir, path.name), models_dir, path.name)
+            except ModelError as exc:
+                out[path.name] = str(exc)
+    state = read_active(models_dir)
+    if state.get("error"):
+        out[ACTIVE_FILE] = state["error"]
+    return out
 
 
 def read_active(models_dir: Path) -> dict:
-    """{'active': version or None, 'history': [previous versions, newest last]}."""
+    """{'active': version or None, 'history': [previous versions, newest last]}; never raises.
+
+    A corrupt pointer reads as no pointer, with 'error' saying why: the service then serves the
+    newest version that verifies, and `legal-tagger activate VERSION` writes a good pointer.
+    """
     path = Path(models_dir) / ACTIVE_FILE
+    empty: dict[str, Any] = {"active": None, "history": []}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {"active": None, "history": []}
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: corrupt ({exc.msg}); run `legal-tagger activate VERSION`") from None
-    return {"active": data.get("active"), "history": list(data.get("history", []))}
+        return empty
+    except (OSError, ValueError, RecursionError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        return {**empty, "error": f"{path}: corrupt ({why}); run `legal-tagger activate VERSION`"}
+    if not isinstance(data, dict):
+        return {**empty, "error": f"{path}: not a JSON object; run `legal-tagger activate VERSION`"}
+    active, history = data.get("active"), data.get("history", [])
+    problems = []
+    if active is not None and not (isinstance(active, str) and VERSION_RE.match(active)):
+        problems.append("'active' is not a version name")
+        active = None
+    if not isinstance(history, list):
+        problems.append("'history' is not a list")
+        history = []
+    history = [v for v in history if isinstance(v, str) and VERSION_RE.match(v)]
+    state: dict[str, Any] = {"active": active, "history": history}
+    if problems:
+        state["error"] = f"{path}: {'; '.join(problems)}; run `legal-tagger activate VERSION`"
+    return state
+
+
+def remove_leftovers(models_dir: Path, older_than: float = 60.0) -> list[str]:
+    """Delete `.tmp-*` and `.trash-*` directories left by a killed save or delete (older than a minute: not in progress)."""
+    import time
+
+    removed = []
+    try:
+        entries = list(Path(models_dir).iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        if path.name.startswith((".tmp-", ".trash-")) and path.is_dir() and not path.is_symlink():
+            try:
+                if time.time() - path.stat().st_mtime >= older_than:
+                    shutil.rmtree(path)
+                    removed.append(path.name)
+            except OSError:
+                continue
+    return removed
 
 
 def active_version(models_dir: Path) -> str:
@@ -265,9 +347,10 @@ def active_version(models_dir: Path) -> str:
 
 
 def set_active(models_dir: Path, version: str) -> dict:
-    """Verify a version and make it active (atomic pointer swap); remember the previous one."""
+    """Verify a version and make it active (atomic pointer swap); remember the previous one. Repairs a corrupt pointer."""
     verify(models_dir, version)
     state = read_active(models_dir)
+    state.pop("error", None)
     if state["active"] and state["active"] != version:
         state["history"] = (state["history"] + [state["active"]])[-50:]
     state["active"] = version
@@ -283,6 +366,7 @@ def rollback(models_dir: Path) -> dict:
         raise ModelNotFound("no previous version to roll back to")
     previous = history.pop()
     verify(models_dir, previous)
+    state.pop("error", None)
     state = {"active": previous, "history": history}
     _write_json_atomic(Path(models_dir) / ACTIVE_FILE, state)
     return state
@@ -317,6 +401,9 @@ def prune(models_dir: Path, keep: int) -> list[str]:
     removed = []
     for version in versions[: max(0, len(versions) - keep)]:
         if version not in safe:
-            delete_version(models_dir, version)
+            try:
+                delete_version(models_dir, version)
+            except (ModelError, OSError):  # one bad directory never fails the job that prunes
+                continue
             removed.append(version)
     return removed

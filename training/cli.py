@@ -230,10 +230,17 @@ def models(ctx: click.Context, models_dir: Path | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     active = artifacts.read_active(ctx.obj)["active"]
+    skipped = artifacts.skipped_versions(ctx.obj)
     for version in artifacts.list_versions(ctx.obj):
+        if version in skipped:
+            continue
         meta = artifacts.read_meta(ctx.obj, version)
-        cv = meta.get("metrics", {}).get("cv", {}).get("macro_f1")
-        click.echo(f"{'*' if version == active else ' '} {version}  format={meta.get('format', 1)}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        cv = (metrics.get("cv") or {}).get("macro_f1") if isinstance(metrics.get("cv"), dict) else None
+        rows = meta["training"].get("rows") if isinstance(meta.get("training"), dict) else None
+        click.echo(f"{'*' if version == active else ' '} {version}  format={meta.get('format', 1)}  rows={rows}  cv_macro_f1={cv}")
+    for name, reason in skipped.items():
+        click.echo(f"! {name}  unusable: {reason}")
 
 
 def _models_dir_option(func):
