@@ -127,3 +127,41 @@ def test_activating_a_corrupt_version_changes_nothing(store, tiny_model):
     with pytest.raises(ModelError):
         artifacts.set_active(store, "v2")
     assert artifacts.read_active(store)["active"] == "v1"
+
+
+def _rewrite(store, arrays=None, spec=None):
+    """Replace a version's arrays or spec and fix its checksums, as someone who can write model.json could."""
+    folder = store / "v1"
+    if arrays is not None:
+        model_files.write_npz(folder / "model.npz", arrays)
+    if spec is not None:
+        (folder / "scorer.json").write_text(json.dumps(spec))
+    meta = json.loads((folder / "model.json").read_text())
+    for name in meta["files"]:
+        meta["files"][name]["sha256"] = artifacts.sha256_file(folder / name)
+    (folder / "model.json").write_text(json.dumps(meta))
+
+
+MALFORMED = {
+    "no_coef": lambda a, s: a.pop("classifier.coef"),
+    "coef_shape": lambda a, s: a.__setitem__("classifier.coef", a["classifier.coef"][:, :10]),
+    "coef_ints": lambda a, s: a.__setitem__("classifier.coef", a["classifier.coef"].astype(np.int64)),
+    "offsets_order": lambda a, s: a.__setitem__("words.offsets", a["words.offsets"][::-1].copy()),
+    "code_range": lambda a, s: a.__setitem__("chars.codes", a["chars.codes"] | np.uint32(0x200000)),
+    "format": lambda a, s: s.__setitem__("format", 1),
+    "tokenizer": lambda a, s: s["blocks"][0].__setitem__("tokenizer", "os.system"),
+    "cue_regex": lambda a, s: s["blocks"][2]["term_patterns"].__setitem__(0, "(unclosed"),
+    "block_kind": lambda a, s: s["blocks"][1].__setitem__("kind", "pickle"),
+    "labels": lambda a, s: s.__setitem__("labels", ["one"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_arrays_or_spec_are_a_model_error_not_a_crash(store, case):
+    with np.load(store / "v1" / "model.npz", allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    spec = json.loads((store / "v1" / "scorer.json").read_text())
+    MALFORMED[case](arrays, spec)
+    _rewrite(store, arrays, spec)
+    with pytest.raises(ModelError, match="retrain or restore"):
+        artifacts.load_model(store, "v1")

@@ -167,7 +167,9 @@ def test_import_rejects_anything_but_a_verified_export(exported, tmp_path, runne
     assert not (tmp_path / "evil.json").exists()
 
 
-def test_import_rejects_oversize_members(exported, tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "MAX_MEMBER_BYTES", 1000)
-    with pytest.raises(ModelError, match="larger than"):
+@pytest.mark.parametrize("limit,message", [("MAX_MEMBER_BYTES", "larger than 1,000 bytes"), ("MAX_TOTAL_BYTES", "add up to more than")])
+def test_import_rejects_oversize_members(exported, tmp_path, monkeypatch, limit, message):
+    monkeypatch.setattr(bundle, limit, 1000)
+    with pytest.raises(ModelError, match=message):
         bundle.import_version(tmp_path / "target", exported)
+    assert not (tmp_path / "target").exists()

@@ -18,6 +18,7 @@ from .. import artifacts
 from ..errors import ModelError
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024  # everything is read into memory before it is checked
 MAX_MEMBERS = 16
 
 
@@ -49,6 +50,7 @@ def _read_members(source: Path) -> tuple[str, dict[str, bytes]]:
     """(version, {file name: bytes}) of an archive, or ModelError saying what is wrong with it."""
     files: dict[str, bytes] = {}
     version = None
+    total = 0
     try:
         with tarfile.open(source, "r:gz") as archive:
             for count, member in enumerate(archive, start=1):
@@ -66,7 +68,10 @@ def _read_members(source: Path) -> tuple[str, dict[str, bytes]]:
                     kind = "symbolic link" if member.issym() else "hard link" if member.islnk() else "device or special file"
                     raise _reject(source, f"{name!r} is a {kind}")
                 if member.size > MAX_MEMBER_BYTES:
-                    raise _reject(source, f"{name!r} is larger than {MAX_MEMBER_BYTES // 2**20} MiB")
+                    raise _reject(source, f"{name!r} is larger than {MAX_MEMBER_BYTES:,} bytes")
+                total += member.size
+                if total > MAX_TOTAL_BYTES:
+                    raise _reject(source, f"members add up to more than {MAX_TOTAL_BYTES:,} bytes")
                 folder, file_name = parts
                 artifacts.check_version_name(folder)
                 if not artifacts.FILE_RE.match(file_name):
