@@ -122,10 +122,12 @@ class Tagger:
     def key_terms(self, X: Features, i: int, top: int = 10) -> list[dict[str, Any]]:
         """Top-k words of text i by TF-IDF under the model's own (legal-domain) IDF."""
         data, indices = X.row(i)
+        start, end, terms = self.model.block_columns("words")
+        inside = (indices >= start) & (indices < end)
         scored = []
-        for j, value in zip(indices.tolist(), data.tolist()):
-            kind, term = self.model.feature_name(j)
-            if kind == "words" and " " not in term and len(term) >= 2 and any(map(is_cjk, term)):
+        for j, value in zip((indices[inside] - start).tolist(), data[inside].tolist()):
+            term = terms[j]
+            if " " not in term and len(term) >= 2 and any(map(is_cjk, term)):
                 scored.append((value, term))
         scored.sort(reverse=True)
         return [{"term": term, "weight": round(float(v), 4)} for v, term in scored[:top]]

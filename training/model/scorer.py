@@ -206,6 +206,13 @@ class LeanScorer:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba_features(self.features(texts))
 
+    def block_columns(self, name: str) -> tuple[int, int, list[str]]:
+        """(first column, end column, terms) of the block called name; (0, 0, []) if there is none."""
+        for block, start in zip(self.blocks, self.starts.tolist()):
+            if block.name == name:
+                return start, start + block.width, block.terms
+        return 0, 0, []
+
     def feature_name(self, column: int) -> tuple[str, str]:
         """(block name, term) of a feature column."""
         b = int(np.searchsorted(self.starts, column, side="right")) - 1
