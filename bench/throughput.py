@@ -293,7 +293,7 @@ def main() -> None:
     n = len(texts)
     chars = sum(map(len, texts))
     meta = artifacts.read_meta(models_dir, version)
-    model_bytes = (models_dir / version / meta["file"]["name"]).stat().st_size
+    model_bytes = sum(entry["bytes"] for entry in meta["files"].values())
 
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         jsonl = Path(tmp) / "items.jsonl"
@@ -331,7 +331,7 @@ def main() -> None:
 
     s_single, s_batch, s_cli = median(single), median(batched), median(cli)
     body = [
-        f"Model: {model_note}; model file `model.joblib` {model_bytes / 1e6:.1f} MB (joblib, compress=3).",
+        f"Model: {model_note}; model files {model_bytes / 1e6:.1f} MB (format 2: {", ".join(sorted(meta["files"]))}).",
         f"Texts: the first {n} articles of labels/corpus.csv ({chars:,} characters, mean {chars / n:.0f} per article). "
         f"Every timing is the median of {runs} runs, the variants interleaved run by run.",
         "",

@@ -109,7 +109,7 @@ def models():
     """The active model version and every stored version."""
     models_dir = _settings().models_dir
     state = artifacts.read_active(models_dir)
-    return {"active": state["active"] or get_registry().get().version, "versions": artifacts.list_versions(models_dir)}
+    return {"active": state["active"] or get_registry().version_or_none(), "versions": artifacts.list_versions(models_dir), "skipped": {**artifacts.skipped_versions(models_dir), **get_registry().skipped}}
 
 
 @bp.get("/models/<version>")
@@ -135,4 +135,4 @@ def readyz():
     """A model is loaded and answers a probe text."""
     tagger = _tagger()
     tagger.classify(["法院依法公开宣判一起盗窃案。"])
-    return {"status": "ready", "model": tagger.version, "pid": os.getpid()}
+    return {"status": "ready", "model": tagger.version, "pid": os.getpid(), "skipped": get_registry().skipped}

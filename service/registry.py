@@ -35,9 +35,13 @@ class ModelRegistry:
         self._checked = 0.0
         self._stamp: tuple[int, int] | None = None
         self.error: str | None = None
+        self.skipped: dict[str, str] = {}  # versions passed over at the last (re)load, with the reason
 
     def init_app(self, app: Flask) -> None:
         app.extensions["model_registry"] = self
+        removed = artifacts.remove_leftovers(self.models_dir)
+        if removed:
+            log.warning("removed leftovers of interrupted saves in %s: %s", self.models_dir, ", ".join(removed))
         warm_up()
         try:
             self.refresh(force=True)
@@ -69,6 +73,33 @@ class ModelRegistry:
                 self._cache.pop(old, None)
         return tagger
 
+    def _candidates(self) -> tuple[list[str], str | None]:
+        """Versions to try, best first: the active one, the previously active ones (newest first), then every version newest first."""
+        state = artifacts.read_active(self.models_dir)
+        order = ([state["active"]] if state["active"] else []) + state["history"][::-1] + artifacts.list_versions(self.models_dir)[::-1]
+        return list(dict.fromkeys(order)), state.get("error")
+
+    def _load_best(self) -> Tagger:
+        """The first candidate that verifies and answers; logs one line when it is not the active one."""
+        candidates, pointer_error = self._candidates()
+        skipped: dict[str, str] = {artifacts.ACTIVE_FILE: pointer_error} if pointer_error else {}
+        for version in candidates:
+            if self._tagger is not None and self._tagger.version == version:
+                tagger = self._tagger
+            else:
+                try:
+                    tagger = self.load(version)
+                except ModelError as exc:
+                    skipped[version] = str(exc)
+                    continue
+            self.skipped = skipped
+            if skipped:
+                log.error("serving model %s; passed over: %s", version, "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+            return tagger
+        self.skipped = skipped
+        reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        raise ModelError(f"no usable model in {self.models_dir} ({reasons or 'none saved'}); train one with `legal-tagger train labels/corpus.csv`")
+
     def refresh(self, force: bool = False) -> Tagger:
         """Reload if active.json changed since the last look (checked at most every interval)."""
         now = time.monotonic()
@@ -78,12 +109,12 @@ class ModelRegistry:
             self._checked = now
             stamp = self._active_stamp()
             if force or stamp != self._stamp or self._tagger is None:
-                version = artifacts.active_version(self.models_dir)
-                if self._tagger is None or self._tagger.version != version:
-                    self._tagger = self.load(version)
-                    log.info("serving model %s", version)
+                tagger = self._load_best()
+                if self._tagger is None or self._tagger.version != tagger.version:
+                    log.info("serving model %s", tagger.version)
+                self._tagger = tagger
                 self._stamp = stamp
-                self.error = None
+                self.error = "; ".join(f"{k}: {v}" for k, v in self.skipped.items()) or None
         return self._tagger
 
     def get(self) -> Tagger:
@@ -96,6 +127,14 @@ class ModelRegistry:
                 log.error("model refresh failed, keeping %s: %s", self._tagger.version, exc)
                 return self._tagger
             raise
+
+
+    def version_or_none(self) -> str | None:
+        """The version being served, or None when no model can be loaded (never raises)."""
+        try:
+            return self.get().version
+        except ModelError:
+            return None
 
 
 def get_registry() -> ModelRegistry:

@@ -152,6 +152,7 @@ class LabelsOut(Schema):
 class ModelsOut(Schema):
     active = String(allow_none=True)
     versions = List(String())
+    skipped = Dict(String(), String())  # directories (and active.json) that are not usable, with the reason
 
 
 class ErrorBody(Schema):

@@ -113,9 +113,9 @@ def test_labels_come_from_the_taxonomy(client):
 
 def test_models_and_model_detail(client):
     data = client.get("/models").get_json()
-    assert data == {"active": "tiny-1", "versions": ["tiny-1"]}
+    assert data == {"active": "tiny-1", "versions": ["tiny-1"], "skipped": {}}
     detail = client.get("/models/tiny-1").get_json()
-    assert set(detail["thresholds"]) == LABELS and detail["file"]["sha256"]
+    assert set(detail["thresholds"]) == LABELS and detail["files"]["model.npz"]["sha256"]
     assert client.get("/models/nope").status_code == 404
     assert client.get("/models/..%2Fetc").status_code == 404
 

@@ -140,12 +140,15 @@ def test_prune_skips_a_bad_version_directory(store_dir, tiny_model, bad, monkeyp
     for i in range(3):
         artifacts.save_model(tiny_model[0], {}, store_dir, f"v{i}")
     removed, skipped = prune_versions(store_dir, keep=1)
-    assert removed == ["v0", "v1"] and len(skipped) == 1 and skipped[0].startswith(bad)
+    # A directory that is no version name is not listed by the model store at all (it reports
+    # it as skipped); one that cannot be deleted is skipped by the prune. Neither stops it.
+    assert removed == ["v0", "v1"] and [s.split(":")[0] for s in skipped] == ([] if bad == "bad name!" else [bad])
+    assert bad in artifacts.skipped_versions(store_dir)
     assert (store_dir / bad).is_dir() and artifacts.read_active(store_dir)["active"] == "tiny-1"
 
 
-@pytest.mark.parametrize("meta,skipped", [(b"\xff\xfe", "bad name!"), (b"[]", "pruning skipped")])
-def test_a_job_finishes_despite_a_bad_version_directory(admin_settings, store_dir, meta, skipped):
+@pytest.mark.parametrize("meta", [b"\xff\xfe", b"[]"])
+def test_a_job_finishes_despite_a_bad_version_directory(admin_settings, store_dir, meta):
     from service import create_app
 
     (store_dir / "bad name!").mkdir()
@@ -153,7 +156,7 @@ def test_a_job_finishes_despite_a_bad_version_directory(admin_settings, store_di
     client = create_app({"TESTING": True, "TAGGER": replace(admin_settings, keep_versions=1)}).test_client()
     job = wait_job(client, client.post("/train", json={"rows": tiny_rows(), "activate": "never"}, headers=AUTH).get_json()["id"])
     assert job["state"] == "done", job
-    assert [s.split(":")[0] for s in job["report"]["prune_skipped"]] == [skipped]
+    assert (store_dir / "bad name!").is_dir()  # not a version: never pruned, never a crash
     assert (store_dir / job["version"]).is_dir() and (store_dir / "tiny-1").is_dir()
 
 

@@ -26,8 +26,8 @@ CASES = [
 def default_tagger() -> Tagger:
     version = artifacts.read_active(MODELS)["active"]
     assert version, "models/active.json must name the shipped default model"
-    pipe, meta = artifacts.load_model(MODELS, version)  # verifies checksum and library versions
-    return Tagger(pipe, meta)
+    model, meta = artifacts.load_model(MODELS, version)  # verifies the format and every checksum
+    return Tagger(model, meta)
 
 
 def test_default_model_metadata_is_complete(default_tagger):

@@ -207,7 +207,7 @@ def test_activate_rollback_and_delete(admin_client, store_dir, tiny_model):
 
 def test_activating_a_corrupt_version_is_refused_and_changes_nothing(admin_client, store_dir, tiny_model):
     artifacts.save_model(tiny_model[0], {}, store_dir, "tiny-bad")
-    (store_dir / "tiny-bad" / "model.joblib").write_bytes(b"not a model")
+    (store_dir / "tiny-bad" / "model.npz").write_bytes(b"not a model")
     response = admin_client.post("/models/tiny-bad/activate", headers=AUTH)
     assert response.status_code == 409 and "checksum" in response.get_json()["error"]["message"]
     assert artifacts.read_active(store_dir)["active"] == "tiny-1"

@@ -217,26 +217,97 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) 
     out.flush()
 
 
-@main.command()
+@main.group(invoke_without_command=True)
+@click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or models/).")
+@click.pass_context
 @translated
-def models() -> None:
-    """List model versions; the active one is marked with *.
+def models(ctx: click.Context, models_dir: Path | None) -> None:
+    """List model versions (the active one is marked with *); subcommands migrate, export, import.
 
     Example: legal-tagger models
     """
-    settings = get_settings()
-    active = artifacts.read_active(settings.models_dir)["active"]
-    for version in artifacts.list_versions(settings.models_dir):
-        meta = artifacts.read_meta(settings.models_dir, version)
-        cv = meta.get("metrics", {}).get("cv", {}).get("macro_f1")
-        click.echo(f"{'*' if version == active else ' '} {version}  rows={meta.get('training', {}).get('rows')}  cv_macro_f1={cv}")
+    ctx.obj = models_dir or get_settings().models_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    active = artifacts.read_active(ctx.obj)["active"]
+    skipped = artifacts.skipped_versions(ctx.obj)
+    for version in artifacts.list_versions(ctx.obj):
+        if version in skipped:
+            continue
+        meta = artifacts.read_meta(ctx.obj, version)
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        cv = (metrics.get("cv") or {}).get("macro_f1") if isinstance(metrics.get("cv"), dict) else None
+        rows = meta["training"].get("rows") if isinstance(meta.get("training"), dict) else None
+        click.echo(f"{'*' if version == active else ' '} {version}  format={meta.get('format', 1)}  rows={rows}  cv_macro_f1={cv}")
+    for name, reason in skipped.items():
+        click.echo(f"! {name}  unusable: {reason}")
+
+
+def _models_dir_option(func):
+    """--models-dir after the subcommand too: `legal-tagger models migrate --models-dir D`."""
+    return click.option("--models-dir", "sub_models_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory.")(func)
+
+
+@models.command("migrate")
+@_models_dir_option
+@click.option("--remove-old", is_flag=True, help="Delete each old pickle version once its format-2 copy is written.")
+@click.pass_obj
+@translated
+def models_migrate(models_dir: Path, sub_models_dir: Path | None, remove_old: bool) -> None:
+    """Convert old joblib (pickle) versions to format 2; only pickles whose sha256 verifies are read.
+
+    Example: legal-tagger models migrate --models-dir models/
+    """
+    from .model.migrate import migrate
+
+    models_dir = sub_models_dir or models_dir
+    outcomes = migrate(models_dir, remove_old=remove_old)
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    if not outcomes:
+        click.echo(f"{models_dir}: no old pickle versions; nothing to migrate")
+    if any(o.status == "failed" for o in outcomes):
+        raise click.ClickException("some versions could not be migrated (see above)")
+
+
+@models.command("export")
+@click.argument("version")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@_models_dir_option
+@click.pass_obj
+@translated
+def models_export(models_dir: Path, version: str, out: Path, sub_models_dir: Path | None) -> None:
+    """Write VERSION (verified first) into one .tgz file to copy to another server.
+
+    Example: legal-tagger models export 20260101-000000-abc123 model.tgz
+    """
+    from .model.bundle import export_version
+
+    click.echo(f"exported {version} to {export_version(sub_models_dir or models_dir, version, out)}")
+
+
+@models.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_models_dir_option
+@click.pass_obj
+@translated
+def models_import(models_dir: Path, source: Path, sub_models_dir: Path | None) -> None:
+    """Add the version in an exported .tgz (format and every checksum verified; not activated).
+
+    Example: legal-tagger models import model.tgz && legal-tagger activate VERSION
+    """
+    from .model.bundle import import_version
+
+    models_dir = sub_models_dir or models_dir
+    version = import_version(models_dir, source)
+    click.echo(f"imported {version} into {models_dir}; activate it with `legal-tagger activate {version}`")
 
 
 @main.command()
 @click.argument("version")
 @translated
 def activate(version: str) -> None:
-    """Make VERSION the active model (checksum and library versions are verified first).
+    """Make VERSION the active model (format and checksums are verified first).
 
     Example: legal-tagger activate 20260101-000000-abc123
     """

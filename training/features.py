@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -13,22 +12,11 @@ from sklearn.pipeline import FeatureUnion
 
 from .normalize import normalize_text
 from .taxonomy import load_taxonomy
+# Kept importable from here: older code and pickled models refer to these names.
+from .model.cues import CUE_NAMES, LEAD_CHARS, TAIL_CHARS, cue_arrays, cue_dense  # noqa: F401
+from .model.cues import lead as _lead  # noqa: F401
+from .model.ngrams import stack_blocks
 from .vectorize import FastTfidfVectorizer  # noqa: F401  (models pickled before 2026-11-23 name it here)
-
-_SENTENCE = re.compile(r"[。！？!?\n]")
-LEAD_CHARS = 120
-
-CUE_NAMES = (
-    "terms",  # log count of the label's cue terms in the whole text
-    "lead_terms",  # cue terms in the headline / first sentence
-    "institutions",  # log count of institution names (…人民检察院, …派出所)
-    "lead_institution",  # an institution name in the headline / first sentence
-    "share",  # this label's share of all labels' cue hits: who dominates the text
-    "first_position",  # how early the label's first cue appears (1 = at the start)
-    "density",  # cue hits per 100 characters, squashed
-    "tail_terms",  # cue terms in the last sentences: source lines such as "（某某检察院供稿）"
-)
-TAIL_CHARS = 80
 
 
 class TextNormalizer(TransformerMixin, BaseEstimator):
@@ -39,16 +27,6 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return [normalize_text(str(doc)) for doc in X]
-
-
-def _lead(text: str) -> str:
-    """Headline plus first sentence: where news puts its principal actor."""
-    first_line, _, rest = text.partition("\n")
-    if len(first_line) <= 40 and rest:  # a short first line is a headline; add the next sentence
-        match = _SENTENCE.search(rest)
-        return (first_line + "\n" + rest[: match.start() if match else LEAD_CHARS])[: LEAD_CHARS + 40]
-    match = _SENTENCE.search(first_line)
-    return first_line[: match.start() if match else LEAD_CHARS][:LEAD_CHARS]
 
 
 class LegalCueFeatures(TransformerMixin, BaseEstimator):
@@ -97,45 +75,12 @@ class LegalCueFeatures(TransformerMixin, BaseEstimator):
         names = [f"{label}:{cue}" for label in self.labels_ for cue in CUE_NAMES]
         return np.array(names, dtype=object)
 
-    def _row(self, text: str) -> list[float]:
-        lead = _lead(text)
-        tail = text[-TAIL_CHARS:]
-        size = max(len(text), 1)
-        counts, firsts = [], []
-        for pattern in self._terms:
-            first, n = -1, 0
-            for n, match in enumerate(pattern.finditer(text), start=1):
-                if first < 0:
-                    first = match.start()
-            counts.append(n)
-            firsts.append(first)
-        total = sum(counts) or 1
-        row: list[float] = []
-        for k in range(len(self.labels_)):
-            n_terms = counts[k]
-            row += [
-                math.log1p(n_terms) / 2,
-                math.log1p(len(self._terms[k].findall(lead))),
-                math.log1p(len(self._institutions[k].findall(text))) / 2,
-                1.0 if self._institutions[k].search(lead) else 0.0,
-                n_terms / total,
-                1.0 - firsts[k] / size if firsts[k] >= 0 else 0.0,
-                math.tanh(100.0 * n_terms / size),
-                math.log1p(len(self._terms[k].findall(tail))),
-            ]
-        return row
-
     def transform(self, X):
-        rows = [self._row(str(doc)) for doc in X]
-        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1))
+        return sparse.csr_matrix(cue_dense(X, self._terms, self._institutions))
 
     def transform_arrays(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The CSR parts (data, indices, indptr) of `transform`."""
-        dense = np.asarray([self._row(str(doc)) for doc in X], dtype=np.float64).reshape(len(X), len(self.labels_) * len(CUE_NAMES))
-        rows, columns = np.nonzero(dense)
-        indptr = np.zeros(len(dense) + 1, dtype=np.int32)
-        np.cumsum(np.bincount(rows, minlength=len(dense)), out=indptr[1:])
-        return dense[rows, columns], columns.astype(np.int32), indptr
+        return cue_arrays(X, self._terms, self._institutions)
 
 
 def _csr_arrays(block) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,22 +99,14 @@ class LeanFeatureUnion(FeatureUnion):
     """
 
     def transform(self, X, **params):
-        datas, indices, indptrs, widths = [], [], [], []
+        blocks, widths, weights = [], [], []
         for name, trans, weight in self._iter():
             arrays = getattr(trans, "transform_arrays", None)
-            data, index, indptr = arrays(X) if arrays is not None else _csr_arrays(trans.transform(X))
-            datas.append(data * weight if weight is not None else data)
-            indices.append(index + np.int32(sum(widths)))
-            indptrs.append(indptr)
+            blocks.append(arrays(X) if arrays is not None else _csr_arrays(trans.transform(X)))
             widths.append(self._width(name, trans))
-        n_rows = len(indptrs[0]) - 1
-        indptr = np.sum(indptrs, axis=0, dtype=np.int32)
-        data, index = np.concatenate(datas), np.concatenate(indices)
-        if n_rows > 1:  # block-major to row-major; a stable sort keeps each row's blocks in order
-            rows = np.concatenate([np.repeat(np.arange(n_rows), np.diff(p)) for p in indptrs])
-            order = np.argsort(rows, kind="stable")
-            data, index = data[order], index[order]
-        return sparse.csr_matrix((data, index, indptr), shape=(n_rows, sum(widths)))
+            weights.append(weight)
+        data, index, indptr = stack_blocks(blocks, widths, weights)
+        return sparse.csr_matrix((data, index, indptr), shape=(len(indptr) - 1, sum(widths)))
 
     def _width(self, name: str, trans) -> int:
         """Number of output columns of a fitted block (cached: it never changes after fit)."""

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
-from sklearn.pipeline import Pipeline
 
-from .classifier import ThresholdedOneVsRest
 from .data import Dataset, explained_fit
 from .evaluate import score
-from .features import FastTfidfVectorizer, LeanFeatureUnion, LegalCueFeatures, TextNormalizer
-from .tokenize import tokenize
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn is imported inside the functions that fit: the service imports this module (for
+# check_params and the training jobs) and must start without it.
 
 # Hyper-parameters a user may set, with safe bounds: (default, low, high).
 PARAMS: dict[str, tuple[float, float, float]] = {
@@ -54,6 +54,13 @@ def check_params(params: dict[str, Any] | None) -> dict[str, Any]:
 
 def build_pipeline(labels: list[str], params: dict[str, Any] | None = None, taxonomy_path: str | None = None) -> Pipeline:
     """An unfitted pipeline: normalize → (word TF-IDF ⊕ char TF-IDF ⊕ legal cues) → classifier."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from .classifier import ThresholdedOneVsRest
+    from .features import FastTfidfVectorizer, LeanFeatureUnion, LegalCueFeatures, TextNormalizer
+    from .tokenize import tokenize
+
     p = check_params(params)
     words = FastTfidfVectorizer(
         tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2),
@@ -81,16 +88,15 @@ def indicator(label_sets: list[set[str]], labels: list[str]) -> np.ndarray:
     return np.array([[int(label in tags) for label in labels] for tags in label_sets], dtype=int)
 
 
-def predict_sets(pipeline: Pipeline, texts: list[str], thresholds=None) -> list[set[str]]:
-    """Label sets predicted for texts."""
-    labels = list(pipeline.named_steps["classify"].classes_)
-    matrix = pipeline.predict(texts) if thresholds is None else _predict_with(pipeline, texts, thresholds)
+def predict_sets(model: Any, texts: list[str], thresholds=None) -> list[set[str]]:
+    """Label sets predicted for texts by a fitted Pipeline or a loaded LeanScorer."""
+    if hasattr(model, "named_steps"):
+        labels = list(model.named_steps["classify"].classes_)
+        cut = model.named_steps["classify"].thresholds_ if thresholds is None else thresholds
+    else:
+        labels, cut = list(model.labels), model.thresholds if thresholds is None else thresholds
+    matrix = model.predict_proba(texts) >= np.asarray(cut)
     return [{labels[k] for k in np.flatnonzero(row)} for row in matrix]
-
-
-def _predict_with(pipeline: Pipeline, texts: list[str], thresholds) -> np.ndarray:
-    proba = pipeline.predict_proba(texts)
-    return (proba >= np.asarray(thresholds)).astype(int)
 
 
 def cross_validate(
@@ -98,6 +104,8 @@ def cross_validate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Whole-pipeline k-fold CV (vectorizers refit per fold): an honest estimate on our corpus."""
+    from sklearn.model_selection import KFold
+
     texts = np.array(dataset.texts, dtype=object)
     predicted: list[set[str] | None] = [None] * len(texts)
     splitter = KFold(folds, shuffle=True, random_state=0)

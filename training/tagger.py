@@ -1,4 +1,7 @@
-"""A loaded model ready to classify: scores, thresholded labels, evidence terms, key terms."""
+"""A loaded model ready to classify: scores, thresholded labels, evidence terms, key terms.
+
+Numpy only: serving never imports scikit-learn (training.model.scorer does the arithmetic).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
+from .model.scorer import Features, LeanScorer
 from .normalize import is_cjk
 
 
@@ -32,10 +35,16 @@ class Result:
 
 @dataclass
 class Tagger:
-    """A fitted pipeline with its metadata."""
+    """A model (lean scorer) with its metadata; a fitted Pipeline is exported to one on construction."""
 
-    pipeline: Pipeline
+    model: Any
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, LeanScorer):  # a freshly fitted Pipeline: score it as it will be served
+            from .model.export import scorer_from_pipeline
+
+            self.model = scorer_from_pipeline(self.model)
 
     @property
     def version(self) -> str:
@@ -43,22 +52,15 @@ class Tagger:
 
     @cached_property
     def labels(self) -> list[str]:
-        return [str(x) for x in self.pipeline.named_steps["classify"].classes_]
+        return list(self.model.labels)
 
     @cached_property
     def thresholds(self) -> dict[str, float]:
-        values = self.pipeline.named_steps["classify"].thresholds_
-        return {label: float(t) for label, t in zip(self.labels, values)}
+        return {label: float(t) for label, t in zip(self.labels, self.model.thresholds)}
 
-    @cached_property
-    def _feature_names(self) -> np.ndarray:
-        return self.pipeline.named_steps["features"].get_feature_names_out()
-
-    def features(self, texts: Sequence[str]):
-        """Feature matrix of texts (normalize + feature union), computed once per batch."""
-        # Calling the steps directly: slicing the Pipeline would build a new one per request.
-        steps = self.pipeline.named_steps
-        return steps["features"].transform(steps["normalize"].transform(texts))
+    def features(self, texts: Sequence[str]) -> Features:
+        """Feature rows of texts (normalize + every feature block), computed once per batch."""
+        return self.model.features(texts)
 
     def resolve_thresholds(self, override: float | Mapping[str, float] | None) -> np.ndarray:
         """Tuned thresholds, or a single number for all labels, or a per-label map over the tuned ones."""
@@ -80,7 +82,7 @@ class Tagger:
         if not texts:
             return []
         X = self.features(texts)
-        proba = self.pipeline.named_steps["classify"].predict_proba(X)
+        proba = self.model.predict_proba_features(X)
         cut = self.resolve_thresholds(threshold)
         results = []
         for i in range(len(texts)):
@@ -95,22 +97,21 @@ class Tagger:
             results.append(result)
         return results
 
-    def evidence(self, X, i: int, label: str, top: int = 8) -> list[dict[str, Any]]:
+    def evidence(self, X: Features, i: int, label: str, top: int = 8) -> list[dict[str, Any]]:
         """Words and character n-grams of text i that pushed label's score up most.
 
         Only features that are literal substrings of the text are returned, so a person can find
         them; the taxonomy cue features act too but are reported by `cue_evidence`.
         """
         k = self.labels.index(label)
-        coef = self.pipeline.named_steps["classify"].coef_for(k)
-        row = X[i].tocsr()
-        contrib = row.data * coef[row.indices]
+        data, indices = X.row(i)
+        contrib = data * self.model.coef[k][indices]
         order = np.argsort(-contrib)
         out = []
         for j in order:
             if contrib[j] <= 0 or len(out) >= top:
                 break
-            kind, _, term = str(self._feature_names[row.indices[j]]).partition("__")
+            kind, term = self.model.feature_name(int(indices[j]))
             if kind not in ("words", "chars") or not term.strip():
                 continue
             if kind == "words":  # a word bigram is stored as "w1 w2"; show it as it reads
@@ -118,13 +119,15 @@ class Tagger:
             out.append({"term": term, "kind": kind, "weight": round(float(contrib[j]), 4)})
         return out
 
-    def key_terms(self, X, i: int, top: int = 10) -> list[dict[str, Any]]:
+    def key_terms(self, X: Features, i: int, top: int = 10) -> list[dict[str, Any]]:
         """Top-k words of text i by TF-IDF under the model's own (legal-domain) IDF."""
-        row = X[i].tocsr()
+        data, indices = X.row(i)
+        start, end, terms = self.model.block_columns("words")
+        inside = (indices >= start) & (indices < end)
         scored = []
-        for j, value in zip(row.indices, row.data):
-            kind, _, term = str(self._feature_names[j]).partition("__")
-            if kind == "words" and " " not in term and len(term) >= 2 and any(map(is_cjk, term)):
+        for j, value in zip((indices[inside] - start).tolist(), data[inside].tolist()):
+            term = terms[j]
+            if " " not in term and len(term) >= 2 and any(map(is_cjk, term)):
                 scored.append((value, term))
         scored.sort(reverse=True)
         return [{"term": term, "weight": round(float(v), 4)} for v, term in scored[:top]]
