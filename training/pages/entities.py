@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .normalize import reflow_text
-from .segment import dictionary_jieba
+from ..normalize import reflow_text
+from .words import dictionary_jieba
 
 _CJK = "\u4e00-\u9fff"
 # Organ-name tails, longest first so that 人民检察院 wins over 检察院.

@@ -4,7 +4,7 @@ A page of a Chinese 法治 section, extracted from PDF or e-paper, holds several
 captions and page furniture, with hard line wraps (sometimes across a blank line), headlines
 printed after their bodies, paragraphs printed twice, and columns whose tail continues far
 below the start of the next article. `segment` undoes that in four passes, every rule a row of
-training/page_patterns.toml rather than code:
+training/pages/patterns.toml rather than code:
 
 1. Cut the page into paragraphs (blank lines; a byline, column header, case marker or sign-off
    line is a paragraph of its own) and classify each by the pattern table.
@@ -25,100 +25,25 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import tomllib
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from itertools import accumulate
 from typing import Any, Iterator
 
-from .normalize import SENTENCE_END, is_cjk, reflow_text
-
-PATTERNS_PATH = Path(__file__).with_name("page_patterns.toml")
+from ..normalize import SENTENCE_END, is_cjk, reflow_text
+from .patterns import PagePatterns, default_patterns
+from .words import dictionary_jieba
 
 _WS = re.compile(r"[\s\u00a0\u3000\u2002-\u200b\ufeff]+")
-
-
-# --------------------------------------------------------------------------------------------
-# The pattern table
-
-
-@dataclass(frozen=True)
-class PagePatterns:
-    """The layout conventions of one newspaper (see page_patterns.toml for each field)."""
-
-    column_headers: frozenset[str]
-    column_patterns: tuple[re.Pattern, ...]
-    case_marker: re.Pattern
-    signoff: re.Pattern
-    signoff_inline: re.Pattern
-    byline: tuple[re.Pattern, ...]
-    byline_prefix: tuple[re.Pattern, ...]
-    byline_line_start: re.Pattern
-    caption_credit: tuple[re.Pattern, ...]
-    caption_lead: re.Pattern
-    headline_max_chars: int = 34
-    headline_min_chars: int = 2
-    headline_max_lines: int = 2
-    headline_bad_end: str = "。，、；：,;:"
-    headline_bad_inner: str = "。；;"
-    headline_pause: str = "，、,"
-    headline_pause_ends: str = "！？!?”"
-    caption_max_chars: int = 320
-    duplicate_min_chars: int = 12
-    junction_chars: int = 4
-    domain_break: float = 0.5
-    domain_min_hits: int = 3
-    wrap_width_tolerance: int = 3
-
-    def is_column(self, squeezed: str) -> bool:
-        return squeezed in self.column_headers or any(p.search(squeezed) for p in self.column_patterns)
-
-
-def _compile(value: str | list[str]) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(v) for v in ([value] if isinstance(value, str) else value))
-
-
-def load_patterns(path: str | Path | None = None) -> PagePatterns:
-    """Read a pattern table (default: training/page_patterns.toml) into `PagePatterns`."""
-    path = Path(path) if path else PATTERNS_PATH
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    try:
-        limits = data.get("limits", {})
-        known = {f for f in PagePatterns.__dataclass_fields__}
-        unknown = set(limits) - known
-        if unknown:
-            raise ValueError(f"unknown [limits] keys {sorted(unknown)}")
-        return PagePatterns(
-            column_headers=frozenset(_WS.sub("", h) for h in data["columns"]["headers"]),
-            column_patterns=_compile(data["columns"].get("patterns", [])),
-            case_marker=_compile(data["case"]["marker"])[0],
-            signoff=_compile(data["signoff"]["standalone"])[0],
-            signoff_inline=_compile(data["signoff"]["inline"])[0],
-            byline=_compile(data["byline"]["standalone"]),
-            byline_prefix=_compile(data["byline"]["prefix"]),
-            byline_line_start=_compile(data["byline"]["line_start"])[0],
-            caption_credit=_compile(data["caption"]["credit"]),
-            caption_lead=_compile(data["caption"]["lead"])[0],
-            **limits,
-        )
-    except (KeyError, TypeError, ValueError, re.error) as exc:
-        raise ValueError(f"{path}: invalid page pattern table: {exc}") from None
-
-
-@lru_cache(maxsize=1)
-def default_patterns() -> PagePatterns:
-    """The shipped pattern table, loaded once."""
-    return load_patterns()
 
 
 @lru_cache(maxsize=1)
 def _domain_terms() -> tuple[re.Pattern, ...]:
     """One regex per taxonomy label matching its cue terms (longest first)."""
-    from .config import get_settings
-    from .taxonomy import load_taxonomy
+    from ..config import get_settings
+    from ..taxonomy import load_taxonomy
 
     try:
         labels = load_taxonomy(get_settings().taxonomy_path)
@@ -128,74 +53,6 @@ def _domain_terms() -> tuple[re.Pattern, ...]:
         re.compile("|".join(re.escape(t) for t in sorted(label.terms, key=len, reverse=True)))
         for label in labels if label.terms
     )
-
-
-# --------------------------------------------------------------------------------------------
-# A dictionary word cutter without HMM guessing: a multi-character token is a dictionary word.
-
-_jieba_lock = threading.Lock()
-_jieba: Any = None
-
-
-def dictionary_jieba() -> Any:
-    """An rjieba (or jieba) tokenizer with the legal dictionary, built once per process.
-
-    Used with `hmm=False` to test whether a real word crosses a junction, and by
-    `training.entities` for part-of-speech tags.
-    """
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                from .config import get_settings
-                from .tokenize import read_user_dict
-
-                path = get_settings().legal_dict_path
-                entries = read_user_dict(path) if path.exists() else []
-                try:
-                    import rjieba
-
-                    tk = rjieba.Jieba()
-                    for word, freq, pos in entries:
-                        tk.add_word(word, freq, pos)
-                    _jieba = _RJieba(tk)
-                except ImportError:  # pragma: no cover - rjieba is a dependency
-                    _jieba = _PyJieba(entries)
-    return _jieba
-
-
-class _RJieba:
-    def __init__(self, tk: Any):
-        self.tk = tk
-
-    def cut(self, text: str, hmm: bool = False) -> list[str]:
-        return self.tk.cut(text, hmm)
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
-        return self.tk.tag(text, hmm)
-
-    def has_word(self, word: str) -> bool:
-        return bool(self.tk.has_word(word))
-
-
-class _PyJieba:  # pragma: no cover - fallback when rjieba is missing
-    def __init__(self, entries: list):
-        import jieba
-        import jieba.posseg
-
-        self.tk = jieba.Tokenizer()
-        for word, freq, pos in entries:
-            self.tk.add_word(word, freq, pos)
-        self.pos = jieba.posseg.POSTokenizer(self.tk)
-
-    def cut(self, text: str, hmm: bool = False) -> list[str]:
-        return self.tk.lcut(text, HMM=hmm)
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
-        return [(p.word, p.flag) for p in self.pos.cut(text, HMM=hmm)]
-
-    def has_word(self, word: str) -> bool:
-        return bool(self.tk.FREQ.get(word))
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,8 +253,8 @@ class _Splitter:
         if len(sq) <= pt.caption_max_chars:
             for p in pt.caption_credit:
                 m = p.search(sq)
-                if m and m.start() > 0:
-                    return [para(CAPTION, credit_at=_offset_of(page, start, end, m.start()))]
+                if m is not None and m[0] > 0:
+                    return [para(CAPTION, credit_at=_offset_of(page, start, end, m[0]))]
             if pt.caption_lead.search(sq):
                 return [para(CAPTION)]
         if any(p.search(sq) for p in pt.byline):
@@ -405,10 +262,10 @@ class _Splitter:
         for p in pt.byline_prefix:
             m = p.search(sq)
             if m:
-                cut = _offset_of(page, start, end, m.end())
+                cut = _offset_of(page, start, end, m[1])
                 if cut >= end:
                     return [para(BYLINE)]
-                by = _Para(start, cut, BYLINE, sq[: m.end()], lines=1)
+                by = _Para(start, cut, BYLINE, sq[: m[1]], lines=1)
                 rest_start, rest_end = _trim(page, cut, end)
                 return [by, *self.classify_rest(rest_start, rest_end, lines, width)]
         if self.headline_like(sq, lines):
