@@ -220,7 +220,7 @@ class PagePatterns:
     domain_break: float = 0.5
     domain_min_hits: int = 3
     wrap_width_tolerance: int = 3
-    interleave_max_paras: int = 200
+    interleave_max_paras: int = 60
 
     def is_column(self, squeezed: str) -> bool:
         return squeezed in self.column_headers or any(p.search(squeezed) for p in self.column_patterns)
