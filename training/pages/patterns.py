@@ -24,7 +24,6 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import Any
 
 import re2
@@ -45,8 +44,6 @@ _REFUSED = {
     "b": "RE2's \\b only knows ASCII words; use an explicit class or ^/$",
     "B": "RE2's \\B only knows ASCII words; use an explicit class",
 }
-
-
 _UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 _ANCHOR_BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
 
@@ -152,8 +149,9 @@ class Pattern:
             reason = self.rx.error()
             reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
             raise PatternTableError(
-                f"{key}: {source!r} cannot run in linear time ({reason}); RE2 has no backreferences "
-                "and no look-ahead/look-behind: match the neighbouring character instead, or test it in code"
+                f"{key}: {source!r} is refused: RE2, which keeps matching linear-time, cannot compile it "
+                f"({reason}). RE2 has no backreferences and no look-ahead/look-behind: match the "
+                "neighbouring character instead, or test it in code"
             )
         self.scope, self.width = _bounds(source)
 
