@@ -1,4 +1,4 @@
-"""How well `training.segment` cuts the three seed pages of ../shared into their gold articles.
+"""How well `training.pages.segment` cuts the three seed pages of ../shared into their gold articles.
 
     .venv/bin/python -m bench.segment_eval [--models-dir DIR]
 
@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from bench.gold_sets import SHARED
-from training.entities import extract_entities
-from training.segment import Article, segment
+from training.pages.entities import extract_entities
+from training.pages.segment import Article, segment
 
 SEEDS = SHARED / "seeds"
 MIN_COVERAGE, MIN_PURITY = 0.80, 0.70

@@ -8,9 +8,9 @@ from apiflask import APIBlueprint
 from flask import current_app, g
 
 from training import artifacts
-from training.entities import extract_entities
 from training.errors import ModelError
-from training.segment import segment
+from training.pages.entities import extract_entities
+from training.pages.segment import segment
 from training.taxonomy import load_taxonomy
 
 from . import schemas

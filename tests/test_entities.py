@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from training.entities import extract_entities
+from training.pages.entities import extract_entities
 
 
 def test_full_police_name_and_its_short_form_later():

@@ -1,4 +1,4 @@
-"""The page splitter on invented pages: every layout convention of page_patterns.toml."""
+"""The page splitter on invented pages: every layout convention of training/pages/patterns.toml."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from training.segment import Article, PagePatterns, load_patterns, segment
+from training.pages.patterns import PagePatterns, load_patterns
+from training.pages.segment import Article, segment
 
 
 def wrap(text: str, width: int) -> str:
@@ -187,7 +188,7 @@ def test_classify_text_and_to_dict(before):
 
 def test_patterns_are_data(tmp_path: Path):
     """A newspaper with another column name or byline style needs a table row, not code."""
-    text = (Path(__file__).parents[1] / "training" / "page_patterns.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "training" / "pages" / "patterns.toml").read_text(encoding="utf-8")
     page = "北疆时评\n\n◎特约撰稿 周正\n\n平安建设需要每个人参与。"
     # Unknown to the shipped table: two short lines read as a two-line headline.
     assert [(a.title, a.byline) for a in segment(page)] == [("北疆时评 ◎特约撰稿 周正", "")]

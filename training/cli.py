@@ -183,7 +183,7 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) 
     tagger = _load_tagger(version)
     raw = decode(source.read(), getattr(source, "name", "input"))
     if split:
-        from .segment import segment
+        from .pages.segment import segment
 
         articles = segment(raw)
         for article, result in zip(articles, tagger.classify([a.classify_text for a in articles])):

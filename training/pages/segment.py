@@ -4,7 +4,7 @@ A page of a Chinese 法治 section, extracted from PDF or e-paper, holds several
 captions and page furniture, with hard line wraps (sometimes across a blank line), headlines
 printed after their bodies, paragraphs printed twice, and columns whose tail continues far
 below the start of the next article. `segment` undoes that in four passes, every rule a row of
-training/page_patterns.toml rather than code:
+training/pages/patterns.toml rather than code:
 
 1. Cut the page into paragraphs (blank lines; a byline, column header, case marker or sign-off
    line is a paragraph of its own) and classify each by the pattern table.
@@ -25,100 +25,26 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import tomllib
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from itertools import accumulate, islice
+from operator import add, sub
 from typing import Any, Iterator
 
-from .normalize import SENTENCE_END, is_cjk, reflow_text
-
-PATTERNS_PATH = Path(__file__).with_name("page_patterns.toml")
+from ..normalize import SENTENCE_END, is_cjk, reflow_text
+from .patterns import PagePatterns, default_patterns
+from .words import dictionary_jieba
 
 _WS = re.compile(r"[\s\u00a0\u3000\u2002-\u200b\ufeff]+")
-
-
-# --------------------------------------------------------------------------------------------
-# The pattern table
-
-
-@dataclass(frozen=True)
-class PagePatterns:
-    """The layout conventions of one newspaper (see page_patterns.toml for each field)."""
-
-    column_headers: frozenset[str]
-    column_patterns: tuple[re.Pattern, ...]
-    case_marker: re.Pattern
-    signoff: re.Pattern
-    signoff_inline: re.Pattern
-    byline: tuple[re.Pattern, ...]
-    byline_prefix: tuple[re.Pattern, ...]
-    byline_line_start: re.Pattern
-    caption_credit: tuple[re.Pattern, ...]
-    caption_lead: re.Pattern
-    headline_max_chars: int = 34
-    headline_min_chars: int = 2
-    headline_max_lines: int = 2
-    headline_bad_end: str = "。，、；：,;:"
-    headline_bad_inner: str = "。；;"
-    headline_pause: str = "，、,"
-    headline_pause_ends: str = "！？!?”"
-    caption_max_chars: int = 320
-    duplicate_min_chars: int = 12
-    junction_chars: int = 4
-    domain_break: float = 0.5
-    domain_min_hits: int = 3
-    wrap_width_tolerance: int = 3
-
-    def is_column(self, squeezed: str) -> bool:
-        return squeezed in self.column_headers or any(p.search(squeezed) for p in self.column_patterns)
-
-
-def _compile(value: str | list[str]) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(v) for v in ([value] if isinstance(value, str) else value))
-
-
-def load_patterns(path: str | Path | None = None) -> PagePatterns:
-    """Read a pattern table (default: training/page_patterns.toml) into `PagePatterns`."""
-    path = Path(path) if path else PATTERNS_PATH
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    try:
-        limits = data.get("limits", {})
-        known = {f for f in PagePatterns.__dataclass_fields__}
-        unknown = set(limits) - known
-        if unknown:
-            raise ValueError(f"unknown [limits] keys {sorted(unknown)}")
-        return PagePatterns(
-            column_headers=frozenset(_WS.sub("", h) for h in data["columns"]["headers"]),
-            column_patterns=_compile(data["columns"].get("patterns", [])),
-            case_marker=_compile(data["case"]["marker"])[0],
-            signoff=_compile(data["signoff"]["standalone"])[0],
-            signoff_inline=_compile(data["signoff"]["inline"])[0],
-            byline=_compile(data["byline"]["standalone"]),
-            byline_prefix=_compile(data["byline"]["prefix"]),
-            byline_line_start=_compile(data["byline"]["line_start"])[0],
-            caption_credit=_compile(data["caption"]["credit"]),
-            caption_lead=_compile(data["caption"]["lead"])[0],
-            **limits,
-        )
-    except (KeyError, TypeError, ValueError, re.error) as exc:
-        raise ValueError(f"{path}: invalid page pattern table: {exc}") from None
-
-
-@lru_cache(maxsize=1)
-def default_patterns() -> PagePatterns:
-    """The shipped pattern table, loaded once."""
-    return load_patterns()
 
 
 @lru_cache(maxsize=1)
 def _domain_terms() -> tuple[re.Pattern, ...]:
     """One regex per taxonomy label matching its cue terms (longest first)."""
-    from .config import get_settings
-    from .taxonomy import load_taxonomy
+    from ..config import get_settings
+    from ..taxonomy import load_taxonomy
 
     try:
         labels = load_taxonomy(get_settings().taxonomy_path)
@@ -128,74 +54,6 @@ def _domain_terms() -> tuple[re.Pattern, ...]:
         re.compile("|".join(re.escape(t) for t in sorted(label.terms, key=len, reverse=True)))
         for label in labels if label.terms
     )
-
-
-# --------------------------------------------------------------------------------------------
-# A dictionary word cutter without HMM guessing: a multi-character token is a dictionary word.
-
-_jieba_lock = threading.Lock()
-_jieba: Any = None
-
-
-def dictionary_jieba() -> Any:
-    """An rjieba (or jieba) tokenizer with the legal dictionary, built once per process.
-
-    Used with `hmm=False` to test whether a real word crosses a junction, and by
-    `training.entities` for part-of-speech tags.
-    """
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                from .config import get_settings
-                from .tokenize import read_user_dict
-
-                path = get_settings().legal_dict_path
-                entries = read_user_dict(path) if path.exists() else []
-                try:
-                    import rjieba
-
-                    tk = rjieba.Jieba()
-                    for word, freq, pos in entries:
-                        tk.add_word(word, freq, pos)
-                    _jieba = _RJieba(tk)
-                except ImportError:  # pragma: no cover - rjieba is a dependency
-                    _jieba = _PyJieba(entries)
-    return _jieba
-
-
-class _RJieba:
-    def __init__(self, tk: Any):
-        self.tk = tk
-
-    def cut(self, text: str, hmm: bool = False) -> list[str]:
-        return self.tk.cut(text, hmm)
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
-        return self.tk.tag(text, hmm)
-
-    def has_word(self, word: str) -> bool:
-        return bool(self.tk.has_word(word))
-
-
-class _PyJieba:  # pragma: no cover - fallback when rjieba is missing
-    def __init__(self, entries: list):
-        import jieba
-        import jieba.posseg
-
-        self.tk = jieba.Tokenizer()
-        for word, freq, pos in entries:
-            self.tk.add_word(word, freq, pos)
-        self.pos = jieba.posseg.POSTokenizer(self.tk)
-
-    def cut(self, text: str, hmm: bool = False) -> list[str]:
-        return self.tk.lcut(text, HMM=hmm)
-
-    def tag(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
-        return [(p.word, p.flag) for p in self.pos.cut(text, HMM=hmm)]
-
-    def has_word(self, word: str) -> bool:
-        return bool(self.tk.FREQ.get(word))
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,13 +144,16 @@ def _trim(page: str, start: int, end: int) -> tuple[int, int]:
 
 def _tidy(text: str) -> str:
     """A short line-wrapped field (headline, byline): lines joined, spaces inside kept as one."""
-    out = ""
+    out: list[str] = []  # pieces joined once: no quadratic string building on a long field
+    last = ""
     for line in text.splitlines():
         line = " ".join(line.split())
-        if out and line and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
-            out += " "
-        out += line
-    return out
+        if last and line and last.isascii() and last.isalnum() and line[0].isascii() and line[0].isalnum():
+            out.append(" ")
+        if line:
+            out.append(line)
+            last = line[-1]
+    return "".join(out)
 
 
 _PAIRS = {"“": "”", "（": "）", "(": ")", "《": "》", "「": "」", "『": "』", "【": "】"}
@@ -329,7 +190,8 @@ class _Splitter:
         self.page = page
         self.pt = patterns
         self.paras: list[_Para] = []
-        self._hits: dict[int, list[int]] = {}
+        self._hits: dict[int, tuple[int, ...]] = {}
+        self._junctions: dict[tuple[str, str], bool] = {}  # the same junction is often tried again
 
     # ---- pass 1: paragraphs and their kinds ------------------------------------------------
 
@@ -396,8 +258,8 @@ class _Splitter:
         if len(sq) <= pt.caption_max_chars:
             for p in pt.caption_credit:
                 m = p.search(sq)
-                if m and m.start() > 0:
-                    return [para(CAPTION, credit_at=_offset_of(page, start, end, m.start()))]
+                if m is not None and m[0] > 0:
+                    return [para(CAPTION, credit_at=_offset_of(page, start, end, m[0]))]
             if pt.caption_lead.search(sq):
                 return [para(CAPTION)]
         if any(p.search(sq) for p in pt.byline):
@@ -405,10 +267,10 @@ class _Splitter:
         for p in pt.byline_prefix:
             m = p.search(sq)
             if m:
-                cut = _offset_of(page, start, end, m.end())
+                cut = _offset_of(page, start, end, m[1])
                 if cut >= end:
                     return [para(BYLINE)]
-                by = _Para(start, cut, BYLINE, sq[: m.end()], lines=1)
+                by = _Para(start, cut, BYLINE, sq[: m[1]], lines=1)
                 rest_start, rest_end = _trim(page, cut, end)
                 return [by, *self.classify_rest(rest_start, rest_end, lines, width)]
         if self.headline_like(sq, lines):
@@ -447,6 +309,13 @@ class _Splitter:
             return False
         k = self.pt.junction_chars
         a, b = left[-k:], right[:k]
+        known = self._junctions.get((a, b))
+        if known is None:
+            known = self._junctions[(a, b)] = self._cuts_word(a, b)
+        return known
+
+    @staticmethod
+    def _cuts_word(a: str, b: str) -> bool:
         jb = dictionary_jieba()
         pos = 0
         for token in jb.cut(a + b, False):
@@ -456,19 +325,22 @@ class _Splitter:
             pos += len(token)
         return False
 
-    def domain(self, paras: list[_Para]) -> list[int]:
-        """How often each label's cue terms (labels/taxonomy.toml) occur in the paragraphs."""
-        counts = [0] * len(_domain_terms())
+    def hits(self, p: _Para) -> tuple[int, ...]:
+        """How often each label's cue terms (labels/taxonomy.toml) occur in one paragraph."""
+        hits = self._hits.get(id(p))
+        if hits is None:
+            hits = self._hits[id(p)] = tuple(len(rx.findall(p.squeezed)) for rx in _domain_terms())
+        return hits
+
+    def domain(self, paras: list[_Para]) -> tuple[int, ...]:
+        """The organ profile of some paragraphs: the sum of their `hits`."""
+        counts = (0,) * len(_domain_terms())
         for p in paras:
-            hits = self._hits.get(id(p))
-            if hits is None:
-                hits = self._hits[id(p)] = [len(rx.findall(p.squeezed)) for rx in _domain_terms()]
-            counts = [a + b for a, b in zip(counts, hits)]
+            counts = tuple(map(add, counts, self.hits(p)))
         return counts
 
-    def same_domain(self, left: list[_Para], right: list[_Para]) -> float | None:
-        """Cosine of the two sides' organ profiles; None when either side has too few cues."""
-        a, b = self.domain(left), self.domain(right)
+    def same_domain(self, a: tuple[int, ...], b: tuple[int, ...]) -> float | None:
+        """Cosine of two organ profiles; None when either side has too few cues."""
         if sum(a) < self.pt.domain_min_hits or sum(b) < self.pt.domain_min_hits:
             return None
         dot = sum(x * y for x, y in zip(a, b))
@@ -517,7 +389,9 @@ class _Splitter:
         for i in tails:
             if i in link:
                 continue
-            for j in range(i + 2, n):
+            # A column continues within a page's worth of paragraphs: bounding the search keeps
+            # a page of thousands of open paragraphs linear.
+            for j in range(i + 2, min(n, i + 2 + self.pt.interleave_max_paras)):
                 if not eligible(j) or not self.word_across(paras[i].squeezed, paras[j].squeezed):
                     continue
                 pred = paras[j - 1]
@@ -592,13 +466,10 @@ class _Art:
     byline: _Para | None = None
     parts: list[list[_Para]] = field(default_factory=list)  # units: body, subheadings, markers
     closed: bool = False
-
-    @property
-    def has_body(self) -> bool:
-        return any(u[0].kind in (BODY, CAPTION) for u in self.parts)
-
-    def body_paras(self) -> list[_Para]:
-        return [p for u in self.parts if u[0].kind == BODY for p in u]
+    # Running totals over parts[:i] for each i (kept in step as parts grow, so that asking about
+    # an article costs the same however long it is): organ profile of the body paragraphs, line
+    # width of the last wrapped body paragraph (0: none), body paragraphs, body or caption units.
+    sums: list[tuple[tuple[int, ...], int, int, int]] = field(default_factory=list)
 
 
 class _Builder:
@@ -640,7 +511,7 @@ class _Builder:
                 cap = new(CAPTION)
                 cap.parts.append(unit)
             elif kind == BYLINE:
-                if cur is not None and not cur.closed and not cur.has_body and cur.byline is None:
+                if cur is not None and not cur.closed and not self.has_body(cur) and cur.byline is None:
                     cur.byline = p
                 else:
                     if cur is not None:
@@ -664,7 +535,7 @@ class _Builder:
                 group = [*pending, p]
                 pending = []
                 prev_caption = arts[-1] if arts and arts[-1].kind == CAPTION and kind_at(k - 1) == CAPTION else None
-                open_untitled = cur is not None and not cur.closed and not cur.title and cur.has_body
+                open_untitled = cur is not None and not cur.closed and not cur.title and self.has_body(cur)
                 if nk == CAPTION:
                     pending = group
                 elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER):
@@ -693,8 +564,8 @@ class _Builder:
                         else:
                             pending = group
                 elif nk in (BODY, MARKER):
-                    if cur is None or cur.closed or not cur.has_body:
-                        if cur is not None and not cur.has_body and not cur.title:
+                    if cur is None or cur.closed or not self.has_body(cur):
+                        if cur is not None and not self.has_body(cur) and not cur.title:
                             cur.title = group
                         else:
                             pending = group
@@ -725,62 +596,87 @@ class _Builder:
             if target is not None:
                 target.title = pending
 
+    def sums(self, art: _Art) -> list[tuple[tuple[int, ...], int, int, int]]:
+        """art.sums brought up to date with art.parts (see `_Art.sums`)."""
+        sums = art.sums
+        if not sums or len(sums) > len(art.parts) + 1:  # new, or parts replaced: start again
+            sums[:] = [((0,) * len(_domain_terms()), 0, 0, 0)]
+        for unit in islice(art.parts, len(sums) - 1, None):
+            counts, width, paras, units = sums[-1]
+            if unit[0].kind == BODY:
+                for p in unit:
+                    counts = tuple(map(add, counts, self.sp.hits(p)))
+                    width = p.width or width
+                paras += len(unit)
+            if unit[0].kind in (BODY, CAPTION):
+                units += 1
+            sums.append((counts, width, paras, units))
+        return sums
+
     def breaks(self, cur: _Art, block: list[_Para]) -> bool:
         """Whether the body after a headline starts another article rather than a section."""
-        body = cur.body_paras()
-        if not block or not body:
+        counts, w1, paras, _ = self.sums(cur)[-1]
+        if not block or not paras:
             return False
         # The line width of the nearest wrapped paragraph on each side (short ones have none).
-        w1 = next((p.width for p in reversed(body) if p.width), 0)
         w2 = next((p.width for p in block if p.width), 0)
         if w1 and w2:
             return abs(w1 - w2) > self.pt.wrap_width_tolerance
-        same = self.sp.same_domain(body, block)
+        same = self.sp.same_domain(counts, self.sp.domain(block))
         return same is not None and same < self.pt.domain_break
 
     def orphan_target(self, arts: list[_Art], cur: _Art | None) -> _Art | None:
         """The untitled body a headline printed after it belongs to (splitting one if need be)."""
-        bodies = [a for a in arts if a.kind != CAPTION]
-        if not bodies:
+        # Looked for from the end, within a page's worth of articles: a page of thousands of
+        # orphan headlines must not rescan every article for each of them.
+        bodies = (a for a in islice(reversed(arts), self.pt.interleave_max_paras) if a.kind != CAPTION)
+        last = next(bodies, None)
+        if last is None:
             return None
-        last = bodies[-1]
-        if not last.title and last.has_body:
+        if not last.title and self.has_body(last):
             return last
         part = self.split(last, arts)
         if part is not None:
             return part
-        for art in reversed(bodies[:-1]):
-            if not art.title and art.has_body:
+        for art in bodies:
+            if not art.title and self.has_body(art):
                 return art
             if art.title:
                 break
         return None
 
+    def has_body(self, art: _Art) -> bool:
+        return self.sums(art)[-1][3] > 0
+
     def split(self, art: _Art, arts: list[_Art]) -> _Art | None:
         """Split an article where its organ profile changes most; return the new second part."""
-        units = art.parts
+        units, sums = art.parts, self.sums(art)
+        total = sums[-1][0]
         best, best_at = 1.0, -1
-        for s in range(1, len(units)):
-            before, after = units[:s], units[s:]
+        # Split points within the last page's worth of units: each orphan headline costs the same
+        # however long the article before it grew.
+        for s in range(max(1, len(units) - self.pt.interleave_max_paras), len(units)):
             if units[s][0].kind != BODY or units[s - 1][0].kind != BODY or units[s - 1][-1].open:
                 continue
-            left = [p for u in before if u[0].kind == BODY for p in u]
-            right = [p for u in after if u[0].kind == BODY for p in u]
-            score = self.sp.same_domain(left, right)
+            left = sums[s][0]
+            score = self.sp.same_domain(left, tuple(map(sub, total, left)))
             if score is not None and score < best:
                 best, best_at = score, s
         if best_at < 0 or best >= self.pt.domain_break:
             return None
         part = _Art(parts=units[best_at:])
-        art.parts = units[:best_at]
-        self.articles.insert(self.articles.index(art) + 1, part)
-        arts.insert(arts.index(art) + 1, part)
+        del units[best_at:]  # art keeps its list, so its running sums stay valid once cut too
+        del sums[best_at + 1:]
+        for group in (self.articles, arts):
+            group.insert(_last_index(group, art) + 1, part)
         return part
 
     # ---- output -----------------------------------------------------------------------------
 
     def articles_out(self) -> list[Article]:
         page = self.sp.page
+        # Non-whitespace characters before each offset: whether a gap is blank, in one step.
+        ink = [0, *accumulate(not c.isspace() for c in page)]
         out: list[Article] = []
         owner: list[tuple[int, Article]] = []
         for art in self.articles:
@@ -792,7 +688,7 @@ class _Builder:
                 continue
             spans: list[tuple[int, int]] = []
             for p in paras:
-                if spans and spans[-1][1] <= p.start and not page[spans[-1][1]:p.start].strip():
+                if spans and spans[-1][1] <= p.start and ink[p.start] == ink[spans[-1][1]]:
                     spans[-1] = (spans[-1][0], p.end)
                 else:
                     spans.append((p.start, p.end))
@@ -810,13 +706,16 @@ class _Builder:
                     if credit.strip() and not byline:
                         byline = _tidy(credit)
                     continue
-                text = ""
+                pieces: list[str] = []  # joined once: no quadratic string building
+                last = ""
                 for p in unit:
                     piece = reflow_text(page[p.start:p.end])
-                    if text and piece and text[-1].isascii() and text[-1].isalnum() and piece[0].isascii() and piece[0].isalnum():
-                        text += " "
-                    text += piece
-                blocks.append(text)
+                    if last and piece and last.isascii() and last.isalnum() and piece[0].isascii() and piece[0].isalnum():
+                        pieces.append(" ")
+                    if piece:
+                        pieces.append(piece)
+                        last = piece[-1]
+                blocks.append("".join(pieces))
             article = Article(
                 start=min(s for s, _ in spans), end=max(e for _, e in spans), title=title, byline=byline,
                 text="\n".join(b for b in blocks if b), kind=art.kind, spans=spans,
@@ -825,13 +724,22 @@ class _Builder:
             if art.kind != CAPTION:
                 owner.extend((e, article) for _, e in spans)
         owner.sort(key=lambda x: x[0])
+        ends = [e for e, _ in owner]
         for p in self.sp.paras:
-            if p.duplicate:
-                before = [a for e, a in owner if e <= p.start]
-                if before:
-                    before[-1].repeats.append((p.start, p.end))
+            if p.duplicate:  # the article whose span ends last before the repeat
+                k = bisect_right(ends, p.start)
+                if k:
+                    owner[k - 1][1].repeats.append((p.start, p.end))
         out.sort(key=lambda a: (a.start, a.end))
         return out
+
+
+def _last_index(items: list, item: Any) -> int:
+    """Index of item in items, looked for from the end (where the article being split is)."""
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] is item:
+            return i
+    raise ValueError("not in list")
 
 
 def segment(page: str, patterns: PagePatterns | None = None) -> list[Article]:

@@ -18,10 +18,11 @@ nr/nz/nt = proper names; a word not in the dictionary next to a tail is a proper
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
-from .normalize import reflow_text
-from .segment import dictionary_jieba
+from ..normalize import LONE_SURROGATE, reflow_text
+from .words import dictionary_jieba
 
 _CJK = "\u4e00-\u9fff"
 # Organ-name tails, longest first so that 人民检察院 wins over 检察院.
@@ -89,6 +90,10 @@ def _tokens(text: str) -> list[Token]:
     return out
 
 
+def _start(tok: Token) -> int:
+    return tok[0]
+
+
 def _cjk_only(word: str) -> bool:
     return bool(word) and all("\u4e00" <= c <= "\u9fff" for c in word)
 
@@ -128,8 +133,11 @@ def _gap_ok(text: str, tokens: list[Token], a: int, b: int) -> bool:
     """Whether text[a:b], between two tails, is the name of the next unit of the same organ."""
     if b - a > MAX_GAP or (a < b and not _cjk_only(text[a:b])):
         return False
-    inside = [t for t in tokens if t[0] >= a and t[1] <= b]
-    return all(_name_word(t, None, GAP_STOP_POS) for t in inside)
+    # Only the words starting in [a, b) can lie inside it (tokens are in text order): found by
+    # bisection, so a text with thousands of tails is not rescanned for each of them.
+    lo = bisect_left(tokens, a, key=_start)
+    hi = bisect_left(tokens, b, key=_start)
+    return all(_name_word(t, None, GAP_STOP_POS) for t in tokens[lo:hi] if t[1] <= b)
 
 
 def institutions(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
@@ -201,13 +209,19 @@ def places(text: str, tokens: list[Token] | None = None,
 def _unique(items: list[tuple[int, str]], drop_suffixes: bool = False) -> list[str]:
     names = list(dict.fromkeys(name for _, name in sorted(items)))
     if drop_suffixes:  # 东关派出所 after (or before) 青州市公安局清河分局东关派出所
-        names = [n for n in names if not any(o != n and o.endswith(n) for o in names)]
+        # n ends another name iff reversed n is a prefix of another reversed name; among sorted
+        # reversed names those sharing that prefix follow it directly: one sort, no n*n scan.
+        rev = sorted(n[::-1] for n in names)
+        longer = {r[::-1] for r, nxt in zip(rev, rev[1:]) if nxt.startswith(r)}
+        names = [n for n in names if n not in longer]
     return names
 
 
 def extract_entities(text: str) -> dict[str, list[str]]:
     """{"institutions": [...], "places": [...]}: unique names in order of first appearance."""
     text = reflow_text(text)  # a hard wrap inside a name would cut it
+    if LONE_SURROGATE.search(text):  # no UTF-8 for it, so no tagger takes it; never part of a name
+        text = LONE_SURROGATE.sub("\ufffd", text)
     if not text:
         return {"institutions": [], "places": []}
     tokens = _tokens(text)

@@ -1,0 +1,1 @@
+"""Whole newspaper pages: the pattern table, the article splitter and the entity finder."""
