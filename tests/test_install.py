@@ -106,6 +106,28 @@ def test_a_checkout_uses_its_own_labels_and_models(monkeypatch):
     assert settings.writable_models_dir() == REPO_ROOT / "models"
 
 
+def test_the_test_environment_has_the_pinned_versions():
+    """make install honours constraints.txt: every pin that applies here is installed at its version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    lines = (REPO_ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pins = [Requirement(line) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    assert len(pins) > 30
+    wrong = []
+    for pin in pins:
+        if pin.marker and not pin.marker.evaluate():
+            continue
+        try:
+            found = version(pin.name)
+        except PackageNotFoundError:
+            found = "missing"
+        if found not in pin.specifier:
+            wrong.append(f"{pin.name} {found} (pinned {pin.specifier})")
+    assert not wrong, "run `make install`: " + ", ".join(wrong)
+
+
 REQUIRED_KEYS = {"Unit": ["Description"], "Service": ["ExecStart", "Restart"], "Install": ["WantedBy"]}
 
 
