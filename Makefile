@@ -24,8 +24,9 @@ $(PYTAG):
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	touch $@
 
+# PIP_CONSTRAINT also pins the build backend (setuptools) in pip's isolated build env.
 $(STAMP): $(PYTAG) pyproject.toml setup.py $(CONSTRAINTS)
-	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	PIP_CONSTRAINT=$(abspath $(CONSTRAINTS)) $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $@
 
 install: $(STAMP)
