@@ -79,7 +79,7 @@ def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: b
     from .tokenize import resolve_backend
 
     settings = get_settings()
-    out_dir = out_dir or settings.models_dir
+    out_dir = out_dir or settings.writable_models_dir()
     labels = label_ids(settings.taxonomy_path)
     overrides = dict(p.split("=", 1) for p in params if "=" in p)
     bad = [p for p in params if "=" not in p]

@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
+from .errors import ReadOnlyModelsDir
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 METRICS_PREFIX = "run-"  # PROMETHEUS_MULTIPROC_DIR/run-<master pid>: one metrics directory per `serve`
+
+
+def in_checkout() -> bool:
+    """True when this code runs from a source checkout (labels/ and models/ beside training/)."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "labels").is_dir()
+
+
+def shipped_dir(name: str) -> Path:
+    """Where the wheel's copy of labels/ or models/ lies (setup.py maps them into training._shipped)."""
+    # An installed wheel is unpacked on disk, so the Traversable is a real path.
+    return Path(str(resources.files("training").joinpath("_shipped", name)))
+
+
+def _default_dir(name: str) -> Path:
+    # A checkout uses its own labels/ and models/; an installed wheel uses the copies it ships.
+    return REPO_ROOT / name if in_checkout() else shipped_dir(name)
+
+
+def _default_data_dir() -> Path:
+    # Runtime data never goes into site-packages: var/ in a checkout, else the XDG data home.
+    if in_checkout():
+        return REPO_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "legal-tagger"
 
 
 def _cpu_workers() -> int:
@@ -20,9 +46,9 @@ def _cpu_workers() -> int:
 class Settings:
     """Runtime settings; `from_env` reads TAGGER_* variables over these defaults."""
 
-    labels_dir: Path = REPO_ROOT / "labels"
-    models_dir: Path = REPO_ROOT / "models"
-    data_dir: Path = REPO_ROOT / "var"
+    labels_dir: Path = field(default_factory=lambda: _default_dir("labels"))
+    models_dir: Path = field(default_factory=lambda: _default_dir("models"))
+    data_dir: Path = field(default_factory=_default_data_dir)
     cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "legal-tagger"
     tokenizer_backend: str = "auto"  # auto | rjieba | jieba
     max_text_chars: int = 100_000
@@ -57,6 +83,16 @@ class Settings:
     @property
     def corpus_path(self) -> Path:
         return self.labels_dir / "corpus.csv"
+
+    def writable_models_dir(self) -> Path:
+        """models_dir for writing; the installed wheel's shipped models are never written to."""
+        if not in_checkout() and self.models_dir.resolve() == shipped_dir("models").resolve():
+            # A pip upgrade or uninstall would delete anything trained into site-packages.
+            raise ReadOnlyModelsDir(
+                f"{self.models_dir} holds the installed package's shipped models and is read-only; "
+                "pass --out DIR or set TAGGER_MODELS_DIR=DIR (e.g. ~/.local/share/legal-tagger/models)"
+            )
+        return self.models_dir
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":

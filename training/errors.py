@@ -23,3 +23,7 @@ class ModelError(TaggerError):
 
 class ModelNotFound(ModelError):
     """No model version by that name."""
+
+
+class ReadOnlyModelsDir(TaggerError):
+    """Training would write into the installed package's shipped models; the message says where instead."""

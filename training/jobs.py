@@ -237,7 +237,7 @@ def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, option
 def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None) -> None:
     t0 = time.perf_counter()
     labels = label_ids(settings.taxonomy_path)
-    models_dir = settings.models_dir
+    models_dir = settings.writable_models_dir()
     fail_orphaned_jobs(store, models_dir)  # jobs of a dead worker: recorded here, not in read-only views
     remove_failed_uploads(store, settings)
     store.update_job(job_id, state="validating", progress=0.05, message="checking the rows")
