@@ -214,13 +214,13 @@ _PAGE_ARTICLES = [
 ]
 
 CLASSIFY_EXAMPLES = {
-    "one": {"summary": "One article, with evidence", "value": {"text": _ARTICLE, "explain": True}},
+    "article": {"summary": "One article, with evidence", "value": {"text": _ARTICLE, "explain": True}},
     "batch": {"summary": "A batch", "value": {"texts": [_ARTICLE, "今年小麦喜获丰收。"]}},
     "page": {"summary": "A whole newspaper page, split and tagged", "value": {"text": _PAGE, "split": True, "entities": True}},
     "threshold": {"summary": "Stricter thresholds", "value": {"text": _ARTICLE, "threshold": {"procuratorate": 0.8}}},
 }
 CLASSIFY_RESPONSE_EXAMPLES = {
-    "one": {"summary": "One article (explain=true)", "value": {
+    "article": {"summary": "One article (explain=true)", "value": {
         "labels": ["procuratorate"], "scores": _SCORES, "model": _VERSION,
         "explain": {"procuratorate": [{"term": "县人民检察院", "kind": "words", "weight": 0.0204},
                                       {"term": "批准逮捕", "kind": "words", "weight": 0.0187}]}}},
