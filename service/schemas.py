@@ -176,9 +176,32 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def error_responses(*codes: int) -> dict[int, str]:
-    """OpenAPI responses for these error statuses; APIFlask documents each with HTTP_ERROR_SCHEMA (ErrorOut)."""
-    return {code: ERROR_DESCRIPTIONS[code] for code in codes}
+def _error(code: str, message: str, field: str | None = None) -> dict:
+    return {"value": {"error": {"code": code, "message": message, **({"field": field} if field else {})}}}
+
+
+# What each status really carries (the code words and messages the service sends), shown on /docs.
+ERROR_EXAMPLES = {
+    400: {"invalid_field": _error("invalid_field", "threshold must be a number between 0 and 1, or a map of label to such a number", "threshold"),
+          "empty_batch": _error("empty_batch", "texts is an empty list; send at least one string", "texts")},
+    401: {"unauthorized": _error("unauthorized", "send the admin token as 'Authorization: Bearer <token>'")},
+    403: {"admin_disabled": _error("admin_disabled", "admin endpoints are disabled; set TAGGER_ADMIN_TOKEN on the server to enable them")},
+    404: {"no_such_model": _error("no_such_model", "no model version '20260101-000000-abc123' in <server path>; see `legal-tagger models`"),
+          "no_such_job": _error("no_such_job", "no job 'abc'; POST /train returns the id")},
+    409: {"protected_model": _error("protected_model", "version 20261125-101500-3f9c1e is active or the rollback target; activate another version first"),
+          "no_previous_model": _error("no_previous_model", "no previous version to roll back to")},
+    413: {"text_too_long": _error("text_too_long", "text has 120000 characters; the limit is 100000 (TAGGER_MAX_TEXT_CHARS)", "text"),
+          "batch_too_large": _error("batch_too_large", "texts has 3000 items; the limit is 256 (TAGGER_MAX_BATCH)", "texts")},
+    415: {"unsupported_media_type": _error("unsupported_media_type", "Content-Type text/xml is not supported; send application/json or text/plain; charset=utf-8")},
+    503: {"no_model": _error("no_model", "no model is loaded: no model in <server path>; train one with `legal-tagger train labels/corpus.csv`"),
+          "timeout": _error("timeout", "the request took longer than its 20 s budget (TAGGER_REQUEST_SECONDS) and was stopped; send shorter texts or smaller batches")},
+}
+
+
+def error_responses(*codes: int) -> dict[int, dict]:
+    """OpenAPI responses for these error statuses: the ErrorOut body with examples of what is sent."""
+    return {code: {"description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorOut"}, "examples": ERROR_EXAMPLES[code]}}} for code in codes}
 
 
 class JobAccepted(Schema):

@@ -188,6 +188,12 @@ def test_api_page_is_redoc_from_local_files_with_grouped_routes_and_examples(cli
                    for code in ok for content in op["responses"][code].get("content", {}).values()), f"{path}: no response example"
         if "requestBody" in op:
             assert all("example" in c or "examples" in c for c in op["requestBody"]["content"].values()), f"{path}: no request example"
+        for code, response in op["responses"].items():
+            if code[0] in "45":
+                body = response["content"]["application/json"]
+                assert body["schema"] == {"$ref": "#/components/schemas/ErrorOut"}, (path, code)
+                assert all(set(e["value"]) == {"error"} and {"code", "message"} <= set(e["value"]["error"])
+                           for e in body["examples"].values()), (path, code)
     classify = spec["paths"]["/classify"]["post"]
     assert "青石县人民检察院" in json.dumps(classify["requestBody"], ensure_ascii=False)
     assert {"400", "401", "413", "415", "503"} <= set(classify["responses"])

@@ -554,6 +554,8 @@ def main(argv: list[str]) -> None:
         w.page.wait_for_selector(".menu-content li")
         w.page.wait_for_selector("h2:has-text('Tag one article, a batch or a whole page')")
         w.page.wait_for_timeout(500)
+        w.page.locator("h2:has-text('Tag one article, a batch or a whole page')").first.evaluate("h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 20)")
+        w.page.wait_for_timeout(300)
         w.page.screenshot(path=str(out / "docs.png"))
         print(f"wrote {out / 'docs.png'}")
         w.close()
