@@ -42,9 +42,9 @@ def _data_dir_unavailable(error: DataDirError):
 
 @bp.post("/train")
 @require_admin
-@bp.input(schemas.TrainIn, location="form_and_files", arg_name="data")
-@bp.output(schemas.JobAccepted, status_code=202, description="Job accepted; poll its url")
-@bp.doc(summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
+@bp.input(schemas.TrainIn, location="form_and_files", arg_name="data", example=schemas.TRAIN_EXAMPLE)
+@bp.output(schemas.JobAccepted, status_code=202, description="Job accepted; poll its url", example=schemas.JOB_ACCEPTED_EXAMPLE)
+@bp.doc(tags=["Model lifecycle"], summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
 def train(data):
     """Returns 202 with the job id; poll GET /jobs/<id>. A JSON body {"rows": [...], ...} works too."""
     if "file" in data:
@@ -70,7 +70,7 @@ def train(data):
 
 @bp.get("/jobs/<job_id>")
 @require_admin
-@bp.doc(summary="A training job", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="A training job", responses={200: schemas.example_200(schemas.JOB_EXAMPLE), **schemas.error_responses(401, 403, 404, 503)})
 def job(job_id: str):
     """State, progress, timing, evaluation report; validation errors with row numbers on failure."""
     found = _store().get_job(job_id)
@@ -81,7 +81,7 @@ def job(job_id: str):
 
 @bp.get("/jobs/<job_id>/report")
 @require_admin
-@bp.doc(summary="A job's HTML evaluation report", responses={200: schemas.HTML_200, **schemas.error_responses(401, 403, 404, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="A job's HTML evaluation report", responses={200: schemas.example_200("<!doctype html><html lang=\"zh-CN\">…评估报告…</html>", "text/html"), **schemas.error_responses(401, 403, 404, 503)})
 def job_report(job_id: str):
     """The job's HTML evaluation report on its held-out rows (bars, confusion, calibration, mistakes)."""
     path = report_path(_settings(), job_id)
@@ -92,7 +92,7 @@ def job_report(job_id: str):
 
 @bp.get("/jobs")
 @require_admin
-@bp.doc(summary="Recent training jobs", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="Recent training jobs", responses={200: schemas.example_200(schemas.JOBS_EXAMPLE), **schemas.error_responses(401, 403, 503)})
 def jobs():
     """The 50 most recent jobs."""
     return {"jobs": _store().list_jobs()}
@@ -112,7 +112,7 @@ def _switch(change, not_found: tuple[int, str]) -> dict:
 
 @bp.post("/models/<version>/activate")
 @require_admin
-@bp.doc(summary="Activate a version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 409)})
+@bp.doc(tags=["Model lifecycle"], summary="Activate a version", responses={200: schemas.example_200(schemas.ACTIVE_EXAMPLE), **schemas.error_responses(401, 403, 404, 409)})
 def activate(version: str):
     """Make a version active (verified first); every worker serves it within seconds."""
     return _switch(lambda: artifacts.set_active(_settings().models_dir, version), (404, "no_such_model"))
@@ -120,7 +120,7 @@ def activate(version: str):
 
 @bp.post("/models/rollback")
 @require_admin
-@bp.doc(summary="Re-activate the previous version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 409)})
+@bp.doc(tags=["Model lifecycle"], summary="Re-activate the previous version", responses={200: schemas.example_200(schemas.ACTIVE_EXAMPLE), **schemas.error_responses(401, 403, 409)})
 def rollback():
     """Re-activate the previously active version."""
     return _switch(lambda: artifacts.rollback(_settings().models_dir), (409, "no_previous_model"))
@@ -128,7 +128,7 @@ def rollback():
 
 @bp.delete("/models/<version>")
 @require_admin
-@bp.doc(summary="Delete a stored version", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 409)})
+@bp.doc(tags=["Model lifecycle"], summary="Delete a stored version", responses={200: schemas.example_200({"deleted": "20261125-101500-3f9c1e"}), **schemas.error_responses(401, 403, 404, 409)})
 def delete(version: str):
     """Delete a stored version (never the active one or the rollback target)."""
     try:
@@ -142,9 +142,9 @@ def delete(version: str):
 
 @bp.post("/feedback")
 @require_admin
-@bp.input(schemas.FeedbackIn, arg_name="data")
-@bp.output(schemas.FeedbackOut, status_code=201, description="Stored")
-@bp.doc(summary="Store a person's corrected tags for a text", responses={200: "Already stored (same text and labels)", **schemas.error_responses(400, 401, 403, 413, 415, 503)})
+@bp.input(schemas.FeedbackIn, arg_name="data", example=schemas.FEEDBACK_EXAMPLE)
+@bp.output(schemas.FeedbackOut, status_code=201, description="Stored", example=schemas.FEEDBACK_RESPONSE_EXAMPLE)
+@bp.doc(tags=["Model lifecycle"], summary="Store a person's corrected tags for a text", responses={200: "Already stored (same text and labels)", **schemas.error_responses(400, 401, 403, 413, 415, 503)})
 def feedback(data):
     """Store a person's corrected tags for a text (deduplicated; later corrections win)."""
     text, labels = data["text"], data["labels"]
@@ -159,7 +159,7 @@ def feedback(data):
 
 @bp.delete("/feedback/<int:feedback_id>")
 @require_admin
-@bp.doc(summary="Delete one stored correction", responses={200: schemas.OBJECT_200, **schemas.error_responses(401, 403, 404, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="Delete one stored correction", responses={200: schemas.example_200({"deleted": 12}), **schemas.error_responses(401, 403, 404, 503)})
 def delete_feedback(feedback_id: int):
     """Delete one stored correction (the id POST /feedback returned)."""
     if not _store().delete_feedback(feedback_id):
@@ -174,7 +174,7 @@ def _feedback_csv() -> str:
 
 @bp.get("/feedback/export")
 @require_admin
-@bp.doc(summary="Corrections as a training CSV", responses={200: schemas.CSV_200, **schemas.error_responses(401, 403, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="Corrections as a training CSV", responses={200: schemas.example_200("id,text,labels\nfb12,法官走进校园上法治课，讲解未成年人保护法。,courts|legal_publicity\n", "text/csv"), **schemas.error_responses(401, 403, 503)})
 def feedback_export():
     """All corrections (latest per text) as a training CSV, formula cells escaped with a leading ' (read back exactly)."""
     return Response(_feedback_csv(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=feedback.csv"})
@@ -183,7 +183,7 @@ def feedback_export():
 @bp.get("/review")
 @require_admin
 @bp.input(schemas.ReviewQuery, location="query", arg_name="query")
-@bp.doc(summary="Texts to label next", responses={200: schemas.OBJECT_200, **schemas.error_responses(400, 401, 403, 503)})
+@bp.doc(tags=["Model lifecycle"], summary="Texts to label next", responses={200: schemas.example_200(schemas.REVIEW_EXAMPLE), **schemas.error_responses(400, 401, 403, 503)})
 def review(query):
     """Recent classified texts whose scores sit closest to the thresholds: label these next."""
     log = current_app.extensions.get("tagger_review")

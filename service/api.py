@@ -30,9 +30,9 @@ def _settings():
 
 @bp.post("/classify")
 @bp.auth_required(read_auth)
-@bp.input(schemas.ClassifyIn, arg_name="data")
-@bp.output(schemas.ClassifyOut)
-@bp.doc(summary="Tag one article or a batch", responses=schemas.error_responses(400, 401, 413, 415, 503))
+@bp.input(schemas.ClassifyIn, arg_name="data", examples=schemas.CLASSIFY_EXAMPLES)
+@bp.output(schemas.ClassifyOut, examples=schemas.CLASSIFY_RESPONSE_EXAMPLES)
+@bp.doc(tags=["Tagging"], summary="Tag one article, a batch or a whole page", responses=schemas.error_responses(400, 401, 413, 415, 503))
 @budgeted
 def classify(data):
     """Tags for `text` (one article) or `texts` (a batch, in input order); a text/plain body is one text."""
@@ -79,9 +79,9 @@ def _respond(payload: dict):
 
 @bp.post("/segment")
 @bp.auth_required(read_auth)
-@bp.input(schemas.SegmentIn, arg_name="data")
-@bp.output(schemas.SegmentOut)
-@bp.doc(summary="Split a whole newspaper page into articles", responses=schemas.error_responses(400, 401, 413, 415, 503))
+@bp.input(schemas.SegmentIn, arg_name="data", example=schemas.SEGMENT_EXAMPLE)
+@bp.output(schemas.SegmentOut, example=schemas.SEGMENT_RESPONSE_EXAMPLE)
+@bp.doc(tags=["Pages"], summary="Split a whole newspaper page into articles", responses=schemas.error_responses(400, 401, 413, 415, 503))
 @budgeted
 def segment_page(data):
     """Articles of a page with character offsets into the submitted text (titles, bylines, captions)."""
@@ -97,14 +97,16 @@ def _tagger():
 
 
 @bp.get("/labels")
-@bp.output(schemas.LabelsOut)
+@bp.output(schemas.LabelsOut, example=schemas.LABELS_EXAMPLE)
+@bp.doc(tags=["Tagging"], summary="The labels: ids, Chinese names, definitions")
 def labels():
     """The taxonomy: label ids, Chinese names, definitions."""
     return {"labels": [label.to_dict() for label in load_taxonomy(_settings().taxonomy_path)]}
 
 
 @bp.get("/models")
-@bp.output(schemas.ModelsOut)
+@bp.output(schemas.ModelsOut, example=schemas.MODELS_EXAMPLE)
+@bp.doc(tags=["Model lifecycle"], summary="The active version and every stored one")
 def models():
     """The active model version and every stored version."""
     models_dir = _settings().models_dir
@@ -113,7 +115,7 @@ def models():
 
 
 @bp.get("/models/<version>")
-@bp.doc(summary="A version's metadata", responses={200: schemas.OBJECT_200, **schemas.error_responses(404)})
+@bp.doc(tags=["Model lifecycle"], summary="A version's metadata", responses={200: schemas.example_200(schemas.MODEL_DETAIL_EXAMPLE), **schemas.error_responses(404)})
 def model_detail(version: str):
     """A version's model.json: labels, thresholds, metrics, training data, library versions."""
     try:
@@ -123,14 +125,14 @@ def model_detail(version: str):
 
 
 @bp.get("/healthz")
-@bp.doc(summary="The process is alive", responses={200: schemas.OBJECT_200})
+@bp.doc(tags=["Operations"], summary="The process is alive", responses={200: schemas.example_200({"status": "ok"})})
 def healthz():
     """The process is alive."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
-@bp.doc(summary="Ready to classify", responses={200: schemas.OBJECT_200, **schemas.error_responses(503)})
+@bp.doc(tags=["Operations"], summary="Ready to classify", responses={200: schemas.example_200({"status": "ready", "model": schemas._VERSION, "pid": 4242}), **schemas.error_responses(503)})
 def readyz():
     """A model is loaded and answers a probe text."""
     tagger = _tagger()

@@ -157,8 +157,47 @@ def test_openapi_lists_every_route_and_validates(client, app):
     assert {"/classify", "/labels", "/models", "/models/{version}", "/healthz", "/readyz"} <= documented
     assert documented <= routes
     assert "requestBody" in spec["paths"]["/classify"]["post"]
-    page = client.get("/docs").get_data(as_text=True)
-    assert "/classify" in page and "<script src" not in page
+
+
+def test_api_page_is_redoc_from_local_files_with_grouped_routes_and_examples(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    # Nothing from another origin: every src/href is a local path (or data:), and the CSP says 'self'.
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", page)
+    assert refs and all(ref.startswith("/") and not ref.startswith("//") or ref.startswith("data:") for ref in refs), refs
+    assert not re.search(r"https?://", page), re.findall(r"https?://\S+", page)
+    assert "/static/vendor/redoc/redoc.standalone.js" in refs
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "https:" not in csp and "'unsafe-eval'" not in csp
+    script = client.get("/static/vendor/redoc/redoc.standalone.js")
+    assert script.status_code == 200 and b"Redoc" in script.data[:2_000_000]
+
+    spec = client.get("/openapi.json").get_json()
+    assert [t["name"] for t in spec["tags"]] == ["Tagging", "Pages", "Model lifecycle", "Operations"]
+    order = {t["name"]: i for i, t in enumerate(spec["tags"])}
+    operations = [(path, op) for path, ops in spec["paths"].items() for op in ops.values()]
+    assert operations[0][0] == "/classify"
+    ranks = [order[op["tags"][0]] for _, op in operations]
+    assert ranks == sorted(ranks), "paths are grouped in tag order"
+    for path, op in operations:
+        assert len(op["tags"]) == 1, path
+        assert op.get("summary"), path
+        ok = [code for code in op["responses"] if code.startswith("2")]
+        assert any("example" in content or "examples" in content
+                   for code in ok for content in op["responses"][code].get("content", {}).values()), f"{path}: no response example"
+        if "requestBody" in op:
+            assert all("example" in c or "examples" in c for c in op["requestBody"]["content"].values()), f"{path}: no request example"
+        for code, response in op["responses"].items():
+            if code[0] in "45":
+                body = response["content"]["application/json"]
+                assert body["schema"] == {"$ref": "#/components/schemas/ErrorOut"}, (path, code)
+                assert all(set(e["value"]) == {"error"} and {"code", "message"} <= set(e["value"]["error"])
+                           for e in body["examples"].values()), (path, code)
+    classify = spec["paths"]["/classify"]["post"]
+    assert "青石县人民检察院" in json.dumps(classify["requestBody"], ensure_ascii=False)
+    assert {"400", "401", "413", "415", "503"} <= set(classify["responses"])
+    assert spec["components"]["securitySchemes"]
 
 
 # Lone surrogates included (JSON can carry them as \\ud800 escapes); st.text never draws them.

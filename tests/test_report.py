@@ -121,3 +121,78 @@ def test_render_report_html_is_one_self_contained_page_and_escapes_text():
     assert "<mark>证据词</mark>" in page
     with pytest.raises(ValueError):
         render_report_html(texts * 2, gold, None, results, labels, report)
+
+
+HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>', "' onmouseover='alert(3)", "</textarea><b>粗</b>&amp;"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_text_anywhere_in_the_report_is_escaped(hostile):
+    """Article text, evidence terms, label names, the title and the model id all reach the page as text."""
+    labels = ["a", "b"]
+    texts = [f"开头{hostile}证据词{hostile}结尾", f"{hostile}第二篇"]
+    evidence = [{"term": hostile, "kind": hostile, "weight": 0.5}, {"term": "证据词", "kind": "words", "weight": 0.4}]
+    results = [Result(["a"], {"a": 0.9, "b": 0.1}, {"a": evidence}), Result(["b"], {"a": 0.2, "b": 0.8}, {"b": evidence})]
+    gold = [set(), {"a"}]
+    report = score(gold, [set(r.labels) for r in results], labels)
+    report["model"] = hostile
+    page = render_report_html(texts, gold, None, results, labels, report, {"a": hostile, "b": "乙"},
+                              title=hostile, thresholds={"a": 0.5, "b": 0.5}, images={})
+    assert hostile not in page
+    # Parsed as a browser would: only the report's own elements, no event handler, no script.
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, [name for name, _ in attrs]))
+
+    parser = Tags()
+    parser.found = []
+    parser.feed(page)
+    tags = {tag for tag, _ in parser.found}
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div", "span", "b", "table",
+                    "tr", "th", "td", "figure", "img", "figcaption", "mark", "code"}, tags
+    assert "img" not in tags  # no plots were given, so any <img> would be the article's
+    assert not [attrs for _, attrs in parser.found if any(a.startswith("on") for a in attrs)]
+    # What a person reads is the original text, unescaped once by the browser.
+    import html as html_lib
+
+    plain = html_lib.unescape(re.sub(r"<[^>]+>", "", page))
+    assert hostile in plain
+    assert hostile in [html_lib.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", page)]  # highlighted, as text
+
+
+def test_plot_text_is_chinese_with_a_cjk_font_and_english_without(monkeypatch):
+    import matplotlib.axes
+
+    from training import report as report_module
+
+    labels = ["a", "b"]
+    results = [Result(["a"], {"a": 0.9, "b": 0.2}), Result([], {"a": 0.3, "b": 0.1})]
+    gold = [{"a"}, {"b"}]
+    scored = score(gold, [set(r.labels) for r in results], labels)
+    calib = calibration(gold, results, labels)
+    titles: list[str] = []
+    original = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, label, *a, **k: (titles.append(label), original(self, label, *a, **k))[1])
+    cases = [(None, "reliability")] + ([(report_module._cjk_font(), "可靠性")] if report_module._cjk_font() else [])
+    for font, word in cases:
+        monkeypatch.setattr(report_module, "_cjk_font", lambda font=font: font)
+        titles.clear()
+        plots = report_module.render_plots(scored, calib, labels, {"a": "甲", "b": "乙"})
+        assert set(plots) == {"prf", "calibration"} and any(word in t for t in titles), titles
+        assert all(not re.search(r"[\u4e00-\u9fff]", t) for t in titles) if font is None else True
+
+
+def test_a_cjk_font_installed_after_matplotlibs_cache_is_found():
+    from matplotlib import font_manager
+
+    from training.report import CJK_FONTS, _cjk_font
+
+    files = [p for p in font_manager.findSystemFonts() if "cjk" in p.lower() or "wqy" in p.lower()]
+    if not files:
+        pytest.skip("no CJK font on this machine (Debian: apt-get install fonts-noto-cjk)")
+    _cjk_font.cache_clear()
+    assert _cjk_font() in CJK_FONTS

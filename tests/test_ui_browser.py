@@ -5,7 +5,7 @@ Playwright's own browser download is never used. Without either the tests fail, 
 
 Also a script: `python tests/test_ui_browser.py [--models DIR] [--out docs/screenshots]` saves
 screenshots of the page classifying PAGE (with models/ when it has an active model, else a tiny
-model fitted on tests/data/tiny.csv).
+model fitted on tests/data/tiny.csv), of /docs, and of an evaluation report on our own corpus.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import dataclasses
 import io
 import json
 import os
+import re
+import shutil
 import sys
 import threading
 from contextlib import contextmanager
@@ -126,10 +128,11 @@ class Watched:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
-    def open(self):
+    def open(self, model: bool = True):
         self.page.goto(self.base + "/")
         self.page.wait_for_selector("#legend .chip")  # /labels answered
-        self.page.wait_for_selector("#model-info code")  # /models and /models/<active> answered
+        # /models and /models/<active> answered (or /models said there is none)
+        self.page.wait_for_selector("#model-info .model-date" if model else "#no-model:not([hidden])")
         return self.page
 
     def classify(self, text: str, cards: int | None = None):
@@ -166,7 +169,7 @@ def post_json(url: str, payload: dict, token: str | None = None) -> dict:
 def test_page_splits_tags_and_highlights_a_newspaper_page(browser, live_url, tmp_path):
     w = open_page(browser, live_url)
     page = w.open()
-    assert "tiny-1" in page.inner_text("#model-info")
+    assert "tiny-1" in page.get_attribute("#model-info .model-date", "title")
     assert [c.strip() for c in page.locator("#legend .chip").all_text_contents()] == ["公安", "法院", "检察", "普法"]
 
     page.fill("#page-text", PAGE)
@@ -222,7 +225,18 @@ def test_page_splits_tags_and_highlights_a_newspaper_page(browser, live_url, tmp
 def test_phone_width_has_no_horizontal_scroll(browser, live_url, tmp_path):
     w = open_page(browser, live_url, width=375, height=800)
     page = w.open()
+    header = page.evaluate(
+        "() => { const kids = [...document.querySelectorAll('.top-inner > *')].filter(e => e.offsetParent !== null);"
+        " const r = kids.map(e => e.getBoundingClientRect());"
+        " return {tops: r.map(b => Math.round(b.top + b.height / 2)), height: document.querySelector('.top').offsetHeight,"
+        " line: parseFloat(getComputedStyle(document.querySelector('.top h1')).lineHeight)}; }")
+    assert len(header["tops"]) >= 3 and max(header["tops"]) - min(header["tops"]) <= 6, header  # one line
+    assert header["height"] < 2 * header["line"] + 20, header
     w.classify(PAGE, cards=5)
+    # The results are scrolled into view after 标注.
+    page.wait_for_function("() => { const r = document.getElementById('status').getBoundingClientRect();"
+                           " return window.scrollY > 100 && r.top >= -1 && r.top < window.innerHeight / 2; }", timeout=5000)
+    assert page.locator(".card").first.bounding_box()["y"] < 800
     page.check("#opt-all-scores")
     page.locator(".card").nth(0).locator(".evidence summary").click()
     page.click("#token-box summary")
@@ -308,6 +322,138 @@ def test_errors_from_the_api_are_shown(browser, live_url):
     w.close()
 
 
+GOLD_METRICS = {"gold": {"pages": {"n": 30, "exact_set_accuracy": 1.0, "macro_f1": 1.0},
+                         "wire": {"n": 120, "exact_set_accuracy": 0.9, "macro_f1": 0.95}},
+                "cv": {"n": 40, "exact_set_accuracy": 0.875, "macro_f1": 0.9}}
+
+
+@pytest.fixture()
+def custom_url(tmp_path, tiny_model, labels, settings):
+    """A server whose model records gold-set scores and whose taxonomy renames 普法 and defines it anew."""
+    from service import create_app
+    from training import artifacts
+
+    root = tmp_path / "models"
+    pipe, info = tiny_model
+    # 普法's threshold 0.05 above the highest 普法 score of a non-普法 article of PAGE: shown as 接近 there.
+    from training.pages.segment import segment
+    from training.tagger import Tagger
+
+    texts = [a.classify_text for a in segment(PAGE)]
+    results = Tagger(pipe, {"version": "probe", "thresholds": info["thresholds"]}).classify(texts)
+    score = max(r.scores["legal_publicity"] for k, r in enumerate(results) if k != 3)
+    thresholds = {**info["thresholds"], "legal_publicity": round(score + 0.05, 4)}
+    meta = {"labels": labels, "thresholds": thresholds, "params": info["params"], "metrics": GOLD_METRICS,
+            "training": {"rows": 40, "file": "tiny.csv"}}
+    artifacts.set_active(root, artifacts.save_model(pipe, meta, root, "gold-1").name)
+    # A copy of labels/ whose taxonomy calls legal_publicity 法治宣传 with a new definition.
+    labels_dir = tmp_path / "labels"
+    shutil.copytree(settings.labels_dir, labels_dir)
+    taxonomy = labels_dir / "taxonomy.toml"
+    text = taxonomy.read_text(encoding="utf-8")
+    block = text.index('id = "legal_publicity"')
+    head, tail = text[:block], text[block:]
+    tail = tail.replace('name = "普法"', 'name = "法治宣传"', 1)
+    tail = re.sub(r'definition = "[^"]*"', 'definition = "向公众讲解法律的活动（测试定义）。"', tail, count=1)
+    taxonomy.write_text(head + tail, encoding="utf-8")
+    app = create_app({"TESTING": True, "TAGGER": dataclasses.replace(settings, models_dir=root, labels_dir=labels_dir)})
+    with serve(app) as url:
+        yield url
+
+
+def test_header_says_how_good_the_model_is_and_the_numbers_are_in_the_about_panel(browser, custom_url):
+    w = open_page(browser, custom_url)
+    page = w.open()
+    info = page.inner_text("#model-info")
+    # 30 articles all right and 120 at 90%: 138 of 150 = 92%, pooled over the gold sets.
+    assert "在人工标注的真实新闻上，92% 的文章标签完全正确" in info, info
+    assert "macro" not in info.lower() and "gold-1" not in info
+    assert page.locator("#model-info time").inner_text() == page.locator("#model-info time").get_attribute("datetime")[:10]
+    assert not page.is_visible("#about")
+    page.click("#about-btn")
+    about = page.inner_text("#about")
+    assert not w.errors, w.errors
+    assert "关于模型" in about and "gold-1" in about and "150 篇" in about and "0.950" in about and "87.5%" in about
+    assert "法治宣传 0." in about
+    page.click("#about-btn")
+    assert not page.is_visible("#about")
+    assert not w.errors, w.errors
+    w.close()
+
+
+def test_chips_explain_their_label_and_show_scores_close_to_the_threshold(browser, custom_url):
+    w = open_page(browser, custom_url)
+    page = w.open()
+    # Names come from GET /labels (here a renamed label), never from the page itself.
+    assert [c.strip() for c in page.locator("#legend .chip").all_text_contents()] == ["公安", "法院", "检察", "法治宣传"]
+    assert "向公众讲解法律的活动（测试定义）" in page.get_attribute("#legend .chip[data-label=legal_publicity]", "title")
+    w.classify(PAGE, cards=5)
+    api = post_json(custom_url + "/classify", {"text": PAGE, "split": True})
+    cut = json.load(urlopen(custom_url + "/models/gold-1"))["thresholds"]["legal_publicity"]
+    near = [(i, a["scores"]["legal_publicity"]) for i, a in enumerate(api["articles"])
+            if "legal_publicity" not in a["labels"] and cut - 0.1 <= a["scores"]["legal_publicity"] < cut]
+    far = [i for i, a in enumerate(api["articles"]) if a["scores"]["legal_publicity"] < cut - 0.1]
+    assert near and far, [a["scores"] for a in api["articles"]]
+    cards = page.locator(".card")
+    for i, s in near:
+        chip = cards.nth(i).locator(".chip.near[data-label=legal_publicity]")
+        assert chip.count() == 1 and "接近" in chip.inner_text() and f"{s:.2f}" in chip.inner_text()
+    for i in far:
+        assert cards.nth(i).locator(".chip[data-label=legal_publicity]").count() == 0
+
+    # A tap on a chip opens its definition and threshold in the card; a second tap closes it.
+    first = cards.nth(0).locator(".chips .chip:not(.near)").first
+    label = first.get_attribute("data-label")
+    title = first.get_attribute("title")
+    assert "阈值" in title
+    first.click()
+    tip = cards.nth(0).locator(".chip-tip")
+    assert tip.is_visible() and "阈值" in tip.inner_text() and "本文分数" in tip.inner_text()
+    definition = next(l["definition"] for l in json.load(urlopen(custom_url + "/labels"))["labels"] if l["id"] == label)
+    assert definition in tip.inner_text() and definition in title
+    first.click()
+    assert not tip.is_visible()
+    i, _ = near[0]
+    cards.nth(i).locator(".chip.near").first.click()
+    assert "法治宣传" in cards.nth(i).locator(".chip-tip").inner_text() and "未给出" in cards.nth(i).locator(".chip-tip").inner_text()
+    assert not w.errors, w.errors
+    w.close()
+
+
+def test_without_a_model_the_page_says_so_and_what_to_do(browser, settings, tmp_path):
+    from service import create_app
+
+    app = create_app({"TESTING": True, "TAGGER": dataclasses.replace(settings, models_dir=tmp_path / "empty")})
+    with serve(app) as url:
+        w = open_page(browser, url)
+        page = w.open(model=False)
+        notice = page.inner_text("#no-model")
+        assert "没有可用的模型" in notice and "POST /train" in notice and "activate" in notice
+        assert page.inner_text("#model-info") == "没有加载模型"
+        assert not page.is_visible("#about-btn") and "macro" not in page.inner_text("body").lower()
+        assert page.locator("#model-info code, #model-info time, #model-info .quality").count() == 0
+        w.classify("某县人民法院公开宣判一起盗窃案。")
+        assert "503" in page.inner_text("#status")
+        w.close()
+
+
+def test_api_page_is_readable_and_loads_nothing_from_outside(browser, live_url, tmp_path):
+    w = open_page(browser, live_url)
+    page = w.page
+    page.goto(live_url + "/docs")
+    page.wait_for_selector(".menu-content li")
+    page.wait_for_selector("h2:has-text('Tag one article, a batch or a whole page')")
+    menu = page.locator(".menu-content").first.inner_text()
+    groups = [menu.find(name) for name in ("Tagging", "Pages", "Model lifecycle", "Operations")]
+    assert all(g >= 0 for g in groups) and groups == sorted(groups), menu
+    assert "青石县人民检察院" in page.inner_text("body")  # the Chinese request example
+    page.screenshot(path=str(tmp_path / "docs.png"))
+    assert (tmp_path / "docs.png").stat().st_size > 10_000
+    assert all(u.startswith(live_url + "/") or u.startswith("data:") or u.startswith("blob:") for u in w.requests), w.requests
+    assert not [e for e in w.errors if "Content Security Policy" in e or "Refused" in e], w.errors
+    w.close()
+
+
 def test_index_sets_a_same_origin_content_security_policy(client):
     response = client.get("/")
     assert response.status_code == 200
@@ -344,6 +490,32 @@ def _models_dir(explicit: str | None) -> Path:
     return root
 
 
+def report_page(out_dir: Path) -> Path:
+    """The evaluation report of a model fitted on every third row of labels/corpus.csv, scored on the rest
+    (our own corpus: no third-party text in the screenshot)."""
+    from training import pipeline
+    from training.config import Settings
+    from training.data import Dataset, read_csv
+    from training.evaluate import score
+    from training.report import write_report
+    from training.taxonomy import label_ids
+    from training.tagger import Tagger
+
+    settings = Settings()
+    labels = label_ids(settings.taxonomy_path)
+    corpus = read_csv(settings.corpus_path, labels)
+    pick = lambda keep: Dataset([t for i, t in enumerate(corpus.texts) if keep(i)], [l for i, l in enumerate(corpus.labels) if keep(i)],
+                                [x for i, x in enumerate(corpus.ids) if keep(i)])  # noqa: E731
+    train, held = pick(lambda i: i % 3 == 0), pick(lambda i: i % 3 != 0)
+    pipe, info = pipeline.fit(train, labels)
+    tagger = Tagger(pipe, {"version": "corpus-1of3", "thresholds": info["thresholds"]})
+    results = tagger.classify(held.texts, explain=8)
+    report = score(held.labels, [set(r.labels) for r in results], labels)
+    report["model"] = f"语料每 3 行取 1 行训练（{len(train)} 篇）"
+    return write_report(out_dir, held.texts, held.labels, [set() for _ in held.texts], results, labels, report,
+                        title=f"评估报告 · labels/corpus.csv 留出集（{len(held)} 篇）", thresholds=tagger.thresholds)
+
+
 def main(argv: list[str]) -> None:
     import argparse
     import tempfile
@@ -354,7 +526,7 @@ def main(argv: list[str]) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", help="models directory with an active model (default: models/, else a tiny model)")
-    parser.add_argument("--out", default="docs/screenshots", help="where ui.png and ui-375.png go")
+    parser.add_argument("--out", default="docs/screenshots", help="where ui.png, ui-375.png, docs.png and report.png go")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -372,9 +544,27 @@ def main(argv: list[str]) -> None:
             page.check("#opt-all-scores")
             if width > 400:
                 page.locator(".card").nth(2).locator(".evidence summary").click()
+                page.click("#about-btn")
+                page.locator(".card").nth(0).locator(".chips .chip").first.click()
             page.screenshot(path=str(out / name), full_page=True)
             print(f"wrote {out / name}: {page.inner_text('#status')}")
             w.close()
+        w = open_page(b, url, width=1280, height=900)
+        w.page.goto(url + "/docs")
+        w.page.wait_for_selector(".menu-content li")
+        w.page.wait_for_selector("h2:has-text('Tag one article, a batch or a whole page')")
+        w.page.wait_for_timeout(500)
+        w.page.locator("h2:has-text('Tag one article, a batch or a whole page')").first.evaluate("h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 20)")
+        w.page.wait_for_timeout(300)
+        w.page.screenshot(path=str(out / "docs.png"))
+        print(f"wrote {out / 'docs.png'}")
+        w.close()
+        index = report_page(Path(tempfile.mkdtemp(prefix="tagger-report-")))
+        w = open_page(b, url, width=1100, height=900)
+        w.page.goto(index.as_uri())
+        w.page.screenshot(path=str(out / "report.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1100, "height": 3600})
+        print(f"wrote {out / 'report.png'}")
+        w.close()
 
 
 if __name__ == "__main__":

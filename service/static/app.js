@@ -9,7 +9,7 @@
 
   var TOKEN_KEY = "legalTagger.adminToken";
   var PALETTE_SIZE = 8;
-  var KNOWN_COLOURS = { policing: 0, courts: 1, procuratorate: 2, legal_publicity: 3 };
+  var NEAR = 0.1;        // a score this close below its threshold is shown as 接近
   var KIND_NAMES = { words: "词", chars: "字串", cues: "线索" };
 
   var state = {
@@ -64,7 +64,7 @@
   function colourClass(id) {
     if (!(id in state.colour)) {
       var used = Object.keys(state.colour).length;
-      state.colour[id] = id in KNOWN_COLOURS ? KNOWN_COLOURS[id] : used % PALETTE_SIZE;
+      state.colour[id] = used % PALETTE_SIZE;  // taxonomy order (GET /labels), then first seen
     }
     return "lab-" + state.colour[id];
   }
@@ -119,7 +119,7 @@
     clear(legend);
     append(legend, el("span", { class: "legend-title", text: "标签" }));
     state.labels.forEach(function (id) {
-      append(legend, el("span", { class: "chip " + colourClass(id), title: state.definitions[id] || id, dataset: { label: id } },
+      append(legend, el("span", { class: "chip " + colourClass(id), title: labelTip(id), dataset: { label: id } },
         el("span", { class: "swatch", "aria-hidden": "true" }), labelName(id)));
     });
     append(legend, el("span", { class: "legend-note", text: "正文中同色底纹为该标签的证据词" }));
@@ -128,10 +128,8 @@
 
   function loadModels() {
     return api("/models", { token: "" }).then(function (res) {
-      if (!res.ok || !res.data || !res.data.active) {
-        renderModelInfo(null, res.message || "没有可用的模型");
-        return;
-      }
+      if (res.ok && res.data && !res.data.active) { renderNoModel(); return; }
+      if (!res.ok || !res.data) { renderModelInfo(null, "无法读取模型信息（" + res.status + "）"); return; }
       state.active = res.data.active;
       return loadMeta(res.data.active);
     }).catch(function () { renderModelInfo(null, "无法读取模型信息"); });
@@ -139,44 +137,108 @@
 
   function loadMeta(version) {
     return api("/models/" + encodeURIComponent(version), { token: "" }).then(function (res) {
-      state.meta = res.ok ? res.data : { version: version };
+      state.meta = res.ok && res.data ? res.data : { version: version };
       state.metaVersion = version;
-      if (state.meta && !state.meta.version) state.meta.version = version;
-      if (state.meta && state.meta.label_names) {
-        Object.keys(state.meta.label_names).forEach(function (id) {
-          if (!state.names[id]) state.names[id] = state.meta.label_names[id];
-        });
-      }
+      if (!state.meta.version) state.meta.version = version;
+      var names = state.meta.label_names || {};
+      Object.keys(names).forEach(function (id) { if (!state.names[id]) state.names[id] = names[id]; });
+      (state.meta.labels || []).forEach(function (id) { colourClass(id); });
       renderModelInfo(state.meta);
     });
   }
 
-  function macro(report) {
-    return report && typeof report.macro_f1 === "number" ? report.macro_f1 : null;
+  function renderNoModel() {
+    state.meta = null;
+    var box = $("model-info");
+    clear(box);
+    append(box, el("span", { class: "warn", text: "没有加载模型" }));
+    $("about-btn").hidden = true;
+    $("about").hidden = true;
+    $("no-model").hidden = false;
+  }
+
+  function num(x) { return typeof x === "number" && isFinite(x) ? x : null; }
+
+  // The share of hand-labelled real articles (metrics.gold: the gold sets bench/record_gold.py
+  // scored) whose tags were exactly right, pooled over the sets; null when none is recorded.
+  function goldExact(metrics) {
+    var gold = metrics && metrics.gold;
+    if (!gold || typeof gold !== "object") return null;
+    var n = 0, right = 0;
+    Object.keys(gold).forEach(function (name) {
+      var g = gold[name] || {};
+      if (num(g.n) && num(g.exact_set_accuracy) !== null) { n += g.n; right += g.n * g.exact_set_accuracy; }
+    });
+    return n ? { n: n, share: right / n } : null;
+  }
+
+  function day(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso || ""));
+    return m ? m[1] + "-" + m[2] + "-" + m[3] : null;
   }
 
   function renderModelInfo(meta, problem) {
     var box = $("model-info");
     clear(box);
-    if (!meta) { append(box, el("span", { class: "warn", text: problem || "没有模型" })); return; }
-    append(box, el("span", { class: "model-version" }, "模型 ", el("code", { text: meta.version })));
-    var metrics = meta.metrics || {};
-    var parts = [];
-    if (macro(metrics.cv) !== null) parts.push(["交叉验证 macro-F1", macro(metrics.cv)]);
-    if (macro(metrics.held_out) !== null) parts.push(["留出集 macro-F1", macro(metrics.held_out)]);
-    if (metrics.gold && typeof metrics.gold === "object") {
-      Object.keys(metrics.gold).forEach(function (name) {
-        if (macro(metrics.gold[name]) !== null) parts.push(["金标 " + name + " macro-F1", macro(metrics.gold[name])]);
-      });
+    $("no-model").hidden = true;
+    if (!meta) { append(box, el("span", { class: "warn", text: problem || "没有模型" })); $("about-btn").hidden = true; return; }
+    var date = day(meta.created);
+    append(box, el("span", { class: "model-date", title: "模型版本 " + meta.version },
+      date ? ["模型 ", el("time", { datetime: meta.created, text: date })] : ["模型 ", el("code", { text: meta.version })]));
+    var gold = goldExact(meta.metrics);
+    if (gold) {
+      append(box, el("span", { class: "quality", dataset: { share: gold.share.toFixed(4) } },
+        "在人工标注的真实新闻上，" + Math.round(gold.share * 100) + "% 的文章标签完全正确"));
     }
-    if (!parts.length) parts.push(["指标", null]);
-    parts.forEach(function (p) {
-      append(box, el("span", { class: "metric" }, p[0] + " ", el("b", { text: p[1] === null ? "未记录" : fmt(p[1], 3) })));
-    });
+    $("about-btn").hidden = false;
+    renderAbout(meta, gold);
+  }
+
+  function renderAbout(meta, gold) {
+    var about = $("about");
+    clear(about);
+    var metrics = meta.metrics || {};
+    var training = meta.training || {};
+    var rows = [];
+    function row(name, report, note) {
+      if (!report || typeof report !== "object") return;
+      rows.push(el("tr", null, el("th", { scope: "row", text: name }), el("td", { text: num(report.n) !== null ? String(report.n) : "—" }),
+        el("td", { text: num(report.exact_set_accuracy) !== null ? Math.round(report.exact_set_accuracy * 1000) / 10 + "%" : "—" }),
+        el("td", { text: fmt(num(report.macro_f1), 3) }), el("td", { class: "note", text: note || "" })));
+    }
+    if (metrics.gold && typeof metrics.gold === "object") {
+      Object.keys(metrics.gold).forEach(function (name) { row("金标 " + name, metrics.gold[name], "人工标注的真实新闻，未参与训练"); });
+    }
+    row("留出集", metrics.held_out, "训练数据中留出未训练的部分");
+    row("交叉验证", metrics.cv, "训练语料上的交叉验证");
+    var cut = meta.thresholds || {};
+    var ids = (meta.labels && meta.labels.length ? meta.labels : state.labels).filter(function (id) { return typeof cut[id] === "number"; });
+    append(about, [
+      el("h2", { text: "关于模型" }),
+      gold ? el("p", { class: "about-lead" }, "在 " + gold.n + " 篇人工标注的真实新闻上，" + (Math.round(gold.share * 1000) / 10) +
+        "% 的文章标签完全正确（给出的标签与人工标注一致，不多也不少）。")
+           : el("p", { class: "about-lead muted", text: "这个模型还没有在人工标注的真实新闻上评测过（运行 bench/record_gold.py 记录）。" }),
+      el("dl", { class: "about-facts" },
+        el("dt", { text: "版本" }), el("dd", null, el("code", { text: meta.version })),
+        el("dt", { text: "训练时间" }), el("dd", { text: meta.created ? String(meta.created).replace("T", " ").replace("+00:00", " UTC") : "—" }),
+        el("dt", { text: "训练数据" }), el("dd", { text: (num(training.rows) !== null ? training.rows + " 篇" : "—") + (training.file ? "（" + training.file + "）" : "") })),
+      rows.length ? el("div", { class: "scroll" }, el("table", { class: "about-metrics" },
+        el("thead", null, el("tr", null, ["评测集", "文章数", "完全正确", "macro-F1", "说明"].map(function (h) { return el("th", { scope: "col", text: h }); }))),
+        el("tbody", null, rows))) : el("p", { class: "muted", text: "没有记录评测指标。" }),
+      ids.length ? el("p", { class: "about-thresholds" }, "阈值（分数达到即给出该标签）：",
+        ids.map(function (id, k) { return [k ? "、" : "", labelName(id) + " " + fmt(cut[id])]; })) : null,
+      el("p", { class: "note", text: "macro-F1 是各标签 F1（查准与查全的调和平均）的平均值。" })]);
   }
 
   function thresholds() {
     return (state.meta && state.meta.thresholds) || {};
+  }
+
+  // "definition\n阈值 0.25": the tooltip of a label (legend and result chips).
+  function labelTip(id, score) {
+    var t = thresholds()[id];
+    return labelName(id) + "：" + (state.definitions[id] || "（无定义）") +
+      (typeof t === "number" ? "\n阈值 " + fmt(t) : "") + (typeof score === "number" ? " · 本文分数 " + fmt(score) : "");
   }
 
   /* ---------------------------------------------------------------- highlighting by character ranges */
@@ -263,11 +325,41 @@
 
   /* ---------------------------------------------------------------- cards */
 
-  function chip(label, score) {
-    return el("span", { class: "chip tag " + colourClass(label), dataset: { label: label },
-                        title: state.definitions[label] || label },
+  // A label chip: a button whose title is the tooltip; a tap/click opens the same text in the card.
+  function chip(label, score, near, tip) {
+    var button = el("button", { type: "button", class: "chip tag " + colourClass(label) + (near ? " near" : ""),
+                                dataset: { label: label }, title: labelTip(label, score), "aria-expanded": "false" },
       el("span", { class: "swatch", "aria-hidden": "true" }),
-      labelName(label) + " ", el("span", { class: "score", text: fmt(score) }));
+      labelName(label) + " ", near ? el("span", { class: "near-word", text: "接近 " }) : null,
+      el("span", { class: "score", text: fmt(score) }));
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") === "true";
+      Array.prototype.forEach.call(button.parentNode.querySelectorAll(".chip[aria-expanded]"), function (b) { b.setAttribute("aria-expanded", "false"); });
+      clear(tip);
+      tip.hidden = open;
+      if (open) return;
+      button.setAttribute("aria-expanded", "true");
+      var t = thresholds()[label];
+      append(tip, [el("b", { text: labelName(label) }), "：", state.definitions[label] || "（无定义）",
+        el("span", { class: "tip-numbers", text: "本文分数 " + fmt(score) + (typeof t === "number" ? "，阈值 " + fmt(t) +
+          (near ? "（差 " + fmt(t - score) + "，未给出）" : "") : "") })]);
+    });
+    return button;
+  }
+
+  // Labels given, then labels whose score is just under the threshold (within NEAR).
+  function chipRow(article) {
+    var labels = article.labels || [], scores = article.scores || {}, cut = thresholds();
+    var near = Object.keys(scores).filter(function (id) {
+      var t = cut[id];
+      return labels.indexOf(id) < 0 && typeof t === "number" && scores[id] < t && scores[id] >= t - NEAR;
+    }).sort(function (a, b) { return scores[b] - scores[a]; });
+    var tip = el("p", { class: "chip-tip", role: "note", hidden: true });
+    var row = el("div", { class: "chips" },
+      labels.map(function (l) { return chip(l, scores[l], false, tip); }),
+      labels.length ? null : el("span", { class: "chip none", text: "无标签" }),
+      near.map(function (l) { return chip(l, scores[l], true, tip); }));
+    return [row, tip];
   }
 
   function scoreBars(scores) {
@@ -376,9 +468,7 @@
     if (titleText) append(heading, highlighted(titleText, evidenceRanges(titleText, labels, article.explain)));
     else append(heading, el("span", { class: "muted", text: isCaption ? "（图片说明）" : (article.whole ? "全文" : "（无标题）") }));
 
-    var chips = el("div", { class: "chips" },
-      labels.length ? labels.map(function (l) { return chip(l, article.scores[l]); })
-                    : el("span", { class: "chip none", text: "无标签" }));
+    var chips = chipRow(article);
 
     var body = article.text || "";
     var text = el("div", { class: "card-text" }, highlighted(body, evidenceRanges(body, labels, article.explain)));
@@ -432,6 +522,7 @@
         return ready.then(function () {
           render(articles);
           state.lastText = text;
+          revealResults();
           var captions = articles.filter(function (a) { return a.kind === "caption"; }).length;
           var ms = Math.round(performance.now() - started);
           setStatus((split ? "共 " + articles.length + " 篇" + (captions ? "（含图片说明 " + captions + " 则）" : "") : "整篇标注") +
@@ -448,6 +539,15 @@
           $("results").removeAttribute("aria-busy");
         }
       });
+  }
+
+  // After 标注 the results must be seen: on a phone they start below the fold, so scroll to them.
+  function revealResults() {
+    var status = $("status");
+    if (status.getBoundingClientRect().top > window.innerHeight * 0.5) {
+      var smooth = !(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+      status.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+    }
   }
 
   function render(articles) {
@@ -486,6 +586,12 @@
     $("forget-token").addEventListener("click", function () {
       tokenInput.value = "";
       try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
+    });
+    $("about-btn").addEventListener("click", function () {
+      var about = $("about");
+      about.hidden = !about.hidden;
+      $("about-btn").setAttribute("aria-expanded", String(!about.hidden));
+      if (!about.hidden) about.scrollIntoView({ block: "nearest" });
     });
     $("classify-form").addEventListener("submit", function (event) { event.preventDefault(); classify(); });
     textarea.addEventListener("input", onInput);
