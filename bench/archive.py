@@ -11,7 +11,7 @@ record is a page of 3-6 such articles (for `batch --split`).
 `run` makes one archive and runs `legal-tagger batch` on it once per configuration, in one
 session (same machine load for all): wall time, articles/s, the peak RSS of each process of the
 run (driver, pool workers, Spark's JVM and Python workers, sampled from /proc every 0.2 s), and
-the output size. Results go to stdout as a Markdown table and JSON.
+the output size; CPU seconds of the whole process tree (user + sys). Results go to stdout as a Markdown table and JSON.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def _descendants(root: int) -> set[int]:
 
 def measure(argv: list[str], env: dict) -> dict:
     """Run a command, sampling the peak RSS of its whole process tree; wall time and peaks."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -113,9 +116,11 @@ def measure(argv: list[str], env: dict) -> dict:
         time.sleep(0.2)
     out, err = proc.communicate()
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": seconds, "peaks": peaks, "stdout": out}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peaks": peaks, "stdout": out}
 
 
 def _size(path: Path) -> int:
@@ -141,7 +146,7 @@ def run(n: int, configs: list[str], seed: int, keep: Path | None) -> list[dict]:
             results.append({
                 "config": config, "seconds": round(m["seconds"], 1), "articles": done["tagged"],
                 "articles_per_s": round(done["tagged"] / m["seconds"], 1),
-                "engine_seconds": done["seconds"],
+                "engine_seconds": done["seconds"], "cpu_seconds": round(m["cpu_seconds"], 1),
                 "peak_rss_mb": [(name, round(rss / 2**20)) for name, rss in peaks if rss > 20 * 2**20],
                 "output_mb": round(_size(out) / 1e6, 1),
             })
@@ -170,11 +175,11 @@ def main() -> None:
         write_jsonl(args.out, pages(args.articles, args.seed) if args.pages else articles(args.articles, args.seed))
         return
     results = run(args.articles, args.configs.split(","), args.seed, None)
-    print("| engine | wall s | articles/s | peak RSS per process (MB) | output MB |")
-    print("|---|---:|---:|---|---:|")
+    print("| engine | wall s | articles/s | CPU s (all processes) | peak RSS per process (MB) | output MB |")
+    print("|---|---:|---:|---:|---|---:|")
     for r in results:
         peaks = ", ".join(f"{name} {mb}" for name, mb in r["peak_rss_mb"])
-        print(f"| {r['config']} | {r['seconds']} | {r['articles_per_s']} | {peaks} | {r['output_mb']} |")
+        print(f"| {r['config']} | {r['seconds']} | {r['articles_per_s']} | {r['cpu_seconds']} | {peaks} | {r['output_mb']} |")
     print(json.dumps(results, ensure_ascii=False))
 
 
