@@ -225,3 +225,20 @@ def test_batch_never_imports_pyspark(runner, archive, tmp_path):
     env = {**os.environ, "TAGGER_MODELS_DIR": os.environ.get("TAGGER_MODELS_DIR", "")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "no such file or directory"),
+    ({"a.jsonl": "{}\n", "b.csv": "text\nx\n"}, "mixes csv, jsonl files"),
+    ({"a.txt": "x"}, "unknown input type .txt"),
+    ({"a.csv": "title,body\nx,y\n"}, "no 'text' column"),
+])
+def test_unusable_input_is_one_line_naming_the_fix(runner, tmp_path, files, message):
+    from training.cli import main
+
+    source = tmp_path / "in"
+    for name, text in files.items():
+        source.mkdir(exist_ok=True)
+        (source / name).write_text(text, encoding="utf-8")
+    result = runner.invoke(main, ["batch", str(source), str(tmp_path / "out"), "--workers", "1"])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output

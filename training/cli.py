@@ -280,8 +280,8 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT")  # strings: Spark takes URIs (hdfs://…) that Path would mangle
+@click.argument("output_path", metavar="OUTPUT")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="local: a process pool on this machine; spark: PySpark (pip install '.[spark]').")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True, help="Output part files.")
 @click.option("--split", is_flag=True, help="Each record is a whole page: one output row per article.")
@@ -292,7 +292,7 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 @click.option("--part-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Local engine: input records per part file.")
 @click.option("--quiet", is_flag=True, help="No progress line on stderr.")
 @translated
-def batch(input_path: Path, output_path: Path, engine: str, fmt: str, split: bool, resume: bool, workers: int | None,
+def batch(input_path: str, output_path: str, engine: str, fmt: str, split: bool, resume: bool, workers: int | None,
           master: str | None, version: str | None, part_rows: int, quiet: bool) -> None:
     """Tag an archive (JSONL, CSV or Parquet; a file or a directory) into OUTPUT part files.
 
@@ -309,7 +309,7 @@ def batch(input_path: Path, output_path: Path, engine: str, fmt: str, split: boo
     summary, labels, model = run(job)
     for line in summary.lines(labels):
         click.echo(line)
-    click.echo(f"model {model}; output {output_path}" + (f"; rejected records in {output_path / '_errors'}" if summary.rejected else ""))
+    click.echo(f"model {model}; output {output_path}" + (f"; rejected records in {output_path.rstrip('/')}/_errors/" if summary.rejected else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

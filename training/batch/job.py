@@ -14,8 +14,8 @@ from typing import Any, TextIO
 class Job:
     """Everything a batch run needs; engines read it, never the command line."""
 
-    input: Path
-    output: Path
+    input: str | Path  # a path, or for Spark any URI it reads (hdfs://…)
+    output: str | Path
     models_dir: Path
     version: str | None = None
     engine: str = "local"

@@ -64,7 +64,7 @@ def manifest(job: Job, ref: ModelRef, fmt_in: str, files: list[Path]) -> dict:
 def run_local(job: Job) -> tuple[Summary, list[str], str]:
     """Tag job.input into job.output with a process pool; returns (summary, labels, model)."""
     ref = model_ref(job.models_dir, job.version)
-    fmt_in, files = input_files(job.input)
+    fmt_in, files = input_files(Path(job.input))
     options = Options(split=job.split, max_chars=job.max_chars)
     out = Path(job.output)
     summary = Summary()
