@@ -72,17 +72,21 @@ def write_jsonl(path: Path, records) -> Path:
     return path
 
 
-def _peak_rss(pids: set[int]) -> dict[int, tuple[str, int]]:
+def _sample(pids: set[int]) -> dict[int, tuple[str, int, float]]:
+    """(name, peak RSS bytes, CPU seconds so far) of each live process."""
     out = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
             name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime of this process itself
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
-                out[pid] = (name, int(line.split()[1]) * 1024)
+                out[pid] = (name, int(line.split()[1]) * 1024, cpu)
     return out
 
 
@@ -105,19 +109,18 @@ def _descendants(root: int) -> set[int]:
 
 def measure(argv: list[str], env: dict) -> dict:
     """Run a command, sampling the peak RSS of its whole process tree; wall time and peaks."""
-    import resource
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peaks: dict[int, tuple[str, int]] = {}
+    seen: dict[int, tuple[str, int, float]] = {}
     while proc.poll() is None:
-        peaks.update(_peak_rss(_descendants(proc.pid)))
+        seen.update(_sample(_descendants(proc.pid)))
         time.sleep(0.2)
     out, err = proc.communicate()
     seconds = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # Summed per process from /proc (the last 0.2 s of each is missed): rusage would miss
+    # grandchildren that forkserver or Spark's Python daemon reap themselves.
+    cpu = sum(c for _, _, c in seen.values())
+    peaks = {pid: (name, rss) for pid, (name, rss, _) in seen.items()}
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err[-3000:]}")
     return {"seconds": seconds, "cpu_seconds": cpu, "peaks": peaks, "stdout": out}
@@ -147,6 +150,7 @@ def run(n: int, configs: list[str], seed: int, keep: Path | None) -> list[dict]:
                 "config": config, "seconds": round(m["seconds"], 1), "articles": done["tagged"],
                 "articles_per_s": round(done["tagged"] / m["seconds"], 1),
                 "engine_seconds": done["seconds"], "cpu_seconds": round(m["cpu_seconds"], 1),
+                "articles_per_cpu_s": round(done["tagged"] / max(m["cpu_seconds"], 1e-9), 1),
                 "peak_rss_mb": [(name, round(rss / 2**20)) for name, rss in peaks if rss > 20 * 2**20],
                 "output_mb": round(_size(out) / 1e6, 1),
             })
@@ -175,11 +179,11 @@ def main() -> None:
         write_jsonl(args.out, pages(args.articles, args.seed) if args.pages else articles(args.articles, args.seed))
         return
     results = run(args.articles, args.configs.split(","), args.seed, None)
-    print("| engine | wall s | articles/s | CPU s (all processes) | peak RSS per process (MB) | output MB |")
-    print("|---|---:|---:|---:|---|---:|")
+    print("| engine | wall s | articles/s | CPU s (all processes) | articles per CPU s | peak RSS per process (MB) | output MB |")
+    print("|---|---:|---:|---:|---:|---|---:|")
     for r in results:
         peaks = ", ".join(f"{name} {mb}" for name, mb in r["peak_rss_mb"])
-        print(f"| {r['config']} | {r['seconds']} | {r['articles_per_s']} | {r['cpu_seconds']} | {peaks} | {r['output_mb']} |")
+        print(f"| {r['config']} | {r['seconds']} | {r['articles_per_s']} | {r['cpu_seconds']} | {r['articles_per_cpu_s']} | {peaks} | {r['output_mb']} |")
     print(json.dumps(results, ensure_ascii=False))
 
 

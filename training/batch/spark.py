@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -23,7 +24,7 @@ from training.config import get_settings
 from training.errors import DataError
 
 from . import output
-from .job import Job, Summary
+from .job import Job, Progress, Summary
 from .model import ModelRef, cached_tagger, model_ref
 from .readers import FORMATS
 from .records import Options, process
@@ -112,7 +113,7 @@ def session(job: Job, quiet: bool) -> tuple[Any, bool]:
         builder = builder.config("spark.ui.enabled", "false").config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
     builder = (builder
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.ui.showConsoleProgress", "false" if quiet else "true")
+               .config("spark.ui.showConsoleProgress", "false")  # our own line: rows and articles/s
                .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
                .config("spark.sql.session.timeZone", "UTC"))
     spark = builder.getOrCreate()
@@ -156,7 +157,8 @@ def spark_schema(labels: list[str], split: bool):
     return T.StructType(fields + [T.StructField("_reason", T.StringType())])
 
 
-def make_tagger_fn(ref: ModelRef, options: Options, labels: list[str], chunks: dict, fmt_in: str, resources: dict[str, bytes]):
+def make_tagger_fn(ref: ModelRef, options: Options, labels: list[str], chunks: dict, fmt_in: str, resources: dict[str, bytes],
+                   counters: tuple = ()):
     """The function mapInPandas runs per task: Arrow batches in, tagged rows and errors out."""
     names = [name for name, _ in output.columns(labels, options.split)]
 
@@ -173,6 +175,8 @@ def make_tagger_fn(ref: ModelRef, options: Options, labels: list[str], chunks: d
                 base, first = chunks[(file, int(pid))]
                 raws.append((base + int(mid) - first, payload))
             rows, errors = process(raws, tagger, options)
+            for counter, value in zip(counters, (len(raws), len(rows), len(errors))):
+                counter.add(value)  # seen by the driver's progress line as tasks finish
             records = [flat(r, labels) for r in rows]
             records += [{"position": e["position"], "id": e.get("id"), "_reason": e["reason"]} for e in errors]
             # object columns keep None as None (a float NaN would not convert to an array or a long)
@@ -247,9 +251,13 @@ def run_spark(job: Job) -> tuple[Summary, list[str], str]:
         per_record = total_bytes / max(base, 1) * (4 if job.split else 1)
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(min(10_000, max(64, ARROW_BATCH_BYTES / per_record)))))
 
-        fn = make_tagger_fn(ref, options, labels, chunks, fmt_in, _resources())
+        sc = spark.sparkContext
+        counters = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0))
+        fn = make_tagger_fn(ref, options, labels, chunks, fmt_in, _resources(), counters)
+        watcher = _ProgressThread(job.quiet, counters)
         result = df.mapInPandas(fn, spark_schema(labels, job.split)).persist()
         good = result.where(F.col("_reason").isNull()).drop("_reason")
+        watcher.start()
         if job.fmt == "parquet":
             good.write.mode("overwrite").option("compression", "zstd").parquet(f"{root}/{ROWS_DIR}")
         else:
@@ -263,6 +271,7 @@ def run_spark(job: Job) -> tuple[Summary, list[str], str]:
         for row in good.select(F.explode("labels").alias("label")).groupBy("label").count().collect():
             summary.per_label[row["label"]] = int(row["count"])
         summary.tagged = good.count()
+        watcher.stop()
         result.unpersist()
         _publish(out, root, job.fmt)
         summary.finish()
@@ -271,6 +280,29 @@ def run_spark(job: Job) -> tuple[Summary, list[str], str]:
     finally:
         if created:
             spark.stop()
+
+
+class _ProgressThread(threading.Thread):
+    """Prints rows and articles/s from the tasks' accumulators while Spark jobs run."""
+
+    def __init__(self, quiet: bool, counters: tuple):
+        super().__init__(daemon=True)
+        self.progress, self.counters, self.done = Progress(quiet), counters, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.progress.update(self._summary())
+
+    def _summary(self) -> Summary:
+        read, tagged, rejected = (c.value for c in self.counters)
+        return Summary(read=read, tagged=tagged, rejected=rejected)
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join()
+        self.progress.update(self._summary(), force=True)
+        self.progress.close()
 
 
 def _parquet_payload(df) -> list:
