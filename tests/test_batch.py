@@ -242,3 +242,13 @@ def test_unusable_input_is_one_line_naming_the_fix(runner, tmp_path, files, mess
         (source / name).write_text(text, encoding="utf-8")
     result = runner.invoke(main, ["batch", str(source), str(tmp_path / "out"), "--workers", "1"])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_progress_goes_to_stderr_unless_quiet(runner, archive, tmp_path):
+    from training.cli import main
+
+    loud = runner.invoke(main, ["batch", str(archive), str(tmp_path / "a"), "--workers", "1"])
+    quiet = runner.invoke(main, ["batch", str(archive), str(tmp_path / "b"), "--workers", "1", "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 0
+    assert "batch rows 2000 tagged 2000 rejected 0" in loud.stderr and "articles/s" in loud.stderr
+    assert quiet.stderr == "" and "rows read 2000" in quiet.stdout

@@ -118,7 +118,8 @@ def run_local(job: Job) -> tuple[Summary, list[str], str]:
             drain_one()
     finally:
         pool.shutdown(cancel_futures=True)
-        progress.close()
+    progress.update(summary, force=True)
+    progress.close()
     summary.finish()
     output.mark_success(out, summary.to_dict(labels, ref.version, "local"))
     return summary, labels, ref.version
