@@ -252,3 +252,33 @@ def test_progress_goes_to_stderr_unless_quiet(runner, archive, tmp_path):
     assert loud.exit_code == quiet.exit_code == 0
     assert "batch rows 2000 tagged 2000 rejected 0" in loud.stderr and "articles/s" in loud.stderr
     assert quiet.stderr == "" and "rows read 2000" in quiet.stdout
+
+
+def test_pool_workers_leave_when_the_driver_is_killed(models_dir, tmp_path):
+    archive = write_jsonl(tmp_path / "a.jsonl", articles(20000, seed=4))
+    argv = [sys.executable, "-m", "training.cli", "batch", str(archive), str(tmp_path / "out"), "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(argv, env={**os.environ, "TAGGER_MODELS_DIR": str(models_dir)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def workers() -> list[int]:
+        """This run's fork server and pool workers (forkserver processes with its models dir)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and "forkserver" in (entry / "cmdline").read_text() and \
+                        f"TAGGER_MODELS_DIR={models_dir}" in (entry / "environ").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 60
+    while len(workers()) < 3 and time.monotonic() < deadline:  # the fork server and two workers
+        time.sleep(0.1)
+    assert len(workers()) >= 3
+    time.sleep(1)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers() == []

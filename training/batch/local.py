@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -26,10 +28,24 @@ TASK_ROWS = 256  # records per task sent to a worker: big enough to amortize pic
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(ref: ModelRef, options: Options) -> None:
+def _init_worker(ref: ModelRef, options: Options, driver: int | None = None) -> None:
     """Pool initializer: load the model once in this worker process."""
+    if driver is not None:
+        threading.Thread(target=_exit_with, args=(driver,), daemon=True).start()
     _worker["tagger"] = cached_tagger(ref)
     _worker["options"] = options
+
+
+def _exit_with(driver: int) -> None:
+    """A killed driver (SIGKILL, SIGTERM) cannot stop its pool: each worker leaves when it is gone."""
+    while True:
+        time.sleep(2)
+        try:
+            os.kill(driver, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def _task(raws: list) -> tuple[int, list[dict], list[dict]]:
@@ -78,7 +94,7 @@ def run_local(job: Job) -> tuple[Summary, list[str], str]:
     else:
         # forkserver: workers start clean (no copied driver state, no forked locks) and load the model once.
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=_init_worker, initargs=(ref, options))
+                                   initializer=_init_worker, initargs=(ref, options, os.getpid()))
     labels = _labels(ref)
     progress = Progress(job.quiet)
     pending: deque = deque()  # (part, future) in input order; future None marks the end of a part
