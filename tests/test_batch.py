@@ -259,26 +259,37 @@ def test_pool_workers_leave_when_the_driver_is_killed(models_dir, tmp_path):
     argv = [sys.executable, "-m", "training.cli", "batch", str(archive), str(tmp_path / "out"), "--workers", "2", "--quiet"]
     proc = subprocess.Popen(argv, env={**os.environ, "TAGGER_MODELS_DIR": str(models_dir)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def workers() -> list[int]:
-        """This run's fork server and pool workers (forkserver processes with its models dir)."""
-        found = []
+    def descendants() -> set[int]:
+        """The driver's fork server and pool workers (children and grandchildren)."""
+        parents = {}
         for entry in Path("/proc").iterdir():
             try:
-                if entry.name.isdigit() and "forkserver" in (entry / "cmdline").read_text() and \
-                        f"TAGGER_MODELS_DIR={models_dir}" in (entry / "environ").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
+                if entry.name.isdigit():
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        found = {pid for pid, parent in parents.items() if parent == proc.pid}
+        return found | {pid for pid, parent in parents.items() if parent in found}
+
+    def alive(pids: set[int]) -> set[int]:
+        out = set()
+        for pid in pids:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    out.add(pid)
             except OSError:
                 continue
-        return found
+        return out
 
     deadline = time.monotonic() + 60
-    while len(workers()) < 3 and time.monotonic() < deadline:  # the fork server and two workers
+    while len(descendants()) < 3 and time.monotonic() < deadline:  # the fork server and two workers
         time.sleep(0.1)
-    assert len(workers()) >= 3
+    pool = descendants()
+    assert len(pool) >= 3
     time.sleep(1)
     proc.kill()
     proc.wait()
     deadline = time.monotonic() + 20
-    while workers() and time.monotonic() < deadline:
+    while alive(pool) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert workers() == []
+    assert alive(pool) == set()
