@@ -19,7 +19,7 @@ from typing import Any
 
 from . import output
 from .job import Job, Progress, Summary
-from .model import ModelRef, cached_tagger, model_ref
+from .model import ModelRef, cached_tagger, model_labels, model_ref
 from .readers import input_files, iter_records
 from .records import Options, process
 
@@ -85,7 +85,7 @@ def run_local(job: Job) -> tuple[Summary, list[str], str]:
     out = Path(job.output)
     summary = Summary()
     if output.prepare_output(out, manifest(job, ref, fmt_in, files), job.resume):
-        return summary.finish(), _labels(ref), ref.version
+        return summary.finish(), model_labels(ref), ref.version
     output.remove_temp_files(out)
     done = output.finished_parts(out, job.fmt) if job.resume else set()
     workers = max(1, job.workers or os.cpu_count() or 1)
@@ -95,7 +95,7 @@ def run_local(job: Job) -> tuple[Summary, list[str], str]:
         # forkserver: workers start clean (no copied driver state, no forked locks) and load the model once.
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
                                    initializer=_init_worker, initargs=(ref, options, os.getpid()))
-    labels = _labels(ref)
+    labels = model_labels(ref)
     progress = Progress(job.quiet)
     pending: deque = deque()  # (part, future) in input order; future None marks the end of a part
     collected: dict[int, tuple[list, list]] = {}
@@ -140,9 +140,3 @@ def run_local(job: Job) -> tuple[Summary, list[str], str]:
     output.mark_success(out, summary.to_dict(labels, ref.version, "local"))
     return summary, labels, ref.version
 
-
-def _labels(ref: ModelRef) -> list[str]:
-    from training import artifacts
-
-    meta = artifacts.read_meta(Path(ref.models_dir), ref.version)
-    return [str(x) for x in meta.get("labels", [])]

@@ -29,6 +29,13 @@ def model_ref(models_dir: str | Path, version: str | None = None) -> ModelRef:
     return ModelRef(str(models_dir), version, str(meta.get("file", {}).get("sha256", "")))
 
 
+def model_labels(ref: ModelRef) -> list[str]:
+    """The model's labels in score order, from its metadata (the driver never unpickles the model)."""
+    from training import artifacts
+
+    return [str(x) for x in artifacts.read_meta(Path(ref.models_dir), ref.version).get("labels", [])]
+
+
 def load_tagger(models_dir: str | Path, version: str | None = None) -> Any:
     """A verified Tagger (the registry checks the checksum and runs a warm-up classification)."""
     from service.registry import ModelRegistry

@@ -25,7 +25,7 @@ from training.errors import DataError
 
 from . import output
 from .job import Job, Progress, Summary
-from .model import ModelRef, cached_tagger, model_ref
+from .model import ModelRef, cached_tagger, model_labels, model_ref
 from .readers import FORMATS
 from .records import Options, process
 
@@ -206,7 +206,7 @@ def run_spark(job: Job) -> tuple[Summary, list[str], str]:
     from pyspark.sql import functions as F
 
     ref = model_ref(job.models_dir, job.version)
-    labels = _labels(ref)
+    labels = model_labels(ref)
     options = Options(split=job.split, max_chars=job.max_chars)
     summary = Summary()
     spark, created = session(job, job.quiet)
@@ -362,8 +362,3 @@ def _publish(out: HadoopFS, root: str, fmt: str) -> None:
     out.delete(f"{root}/{ROWS_DIR}")
     out.delete(f"{root}/{ERRORS_TMP}")
 
-
-def _labels(ref: ModelRef) -> list[str]:
-    from training import artifacts
-
-    return [str(x) for x in artifacts.read_meta(Path(ref.models_dir), ref.version).get("labels", [])]
