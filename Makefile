@@ -15,7 +15,7 @@ PYTAG := $(VENV)/.python-$(PYVER)
 SYSTEM_PACKAGES := chromium fonts-noto-cjk
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install serve test test-fast system-packages lock default-model clean
+.PHONY: install serve test test-fast system-packages spark-deps lock default-model clean
 
 $(PYTAG):
 	@test -n "$(PYVER)" || { echo "error: cannot run '$(PYTHON)'; install Python 3.11-3.13 or pass PYTHON=/path/to/python3.1x" >&2; exit 1; }
@@ -34,12 +34,12 @@ install: $(STAMP)
 serve: install
 	$(BIN)/legal-tagger serve
 
-test: install system-packages
+test: install system-packages spark-deps
 	$(PYTEST)
 
-# Everything but the browser tests (no Chromium needed): CI runs it on the other Pythons.
+# Everything but the browser and Spark tests (no Chromium, no JVM): CI runs it on the other Pythons.
 test-fast: install
-	$(PYTEST) --ignore=tests/test_ui_browser.py
+	$(PYTEST) --ignore=tests/test_ui_browser.py --ignore=tests/test_batch_spark.py
 
 # Install the missing ones with apt-get (sudo when not root); fail loudly when that is impossible.
 system-packages:
@@ -60,7 +60,20 @@ system-packages:
 lock: $(PYTAG)
 	$(BIN)/python -m pip install --quiet 'uv>=0.13,<0.14'
 	$(BIN)/uv pip compile --quiet --upgrade --universal --fork-strategy fewest --python-version 3.11 \
-	    --extra test --custom-compile-command "make lock" pyproject.toml -o $(CONSTRAINTS)
+	    --extra test --extra spark --custom-compile-command "make lock" pyproject.toml -o $(CONSTRAINTS)
+
+# The Spark engine's tests need pyspark (the `spark` extra) and Java 17: install whichever is missing.
+spark-deps: install
+	@$(BIN)/python -c 'import pyspark, pandas' 2>/dev/null || { \
+	  echo "spark-deps: installing pyspark and pandas (pip install -e '.[spark]')"; \
+	  PIP_CONSTRAINT=$(abspath $(CONSTRAINTS)) $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[spark]' || { echo "spark-deps: FAILED to install pyspark" >&2; exit 1; }; }
+	@ls /usr/lib/jvm/java-17-openjdk-*/bin/java >/dev/null 2>&1 || { \
+	  echo "spark-deps: installing Java 17 (apt-get install openjdk-17-jre-headless)"; \
+	  for try in 1 2 3 4 5 6 7 8 9 10; do \
+	    apt-get -o DPkg::Lock::Timeout=120 update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -qq openjdk-17-jre-headless && break; \
+	    echo "spark-deps: apt-get failed (dpkg lock held?); retrying in 15 s" >&2; sleep 15; done; \
+	  ls /usr/lib/jvm/java-17-openjdk-*/bin/java >/dev/null 2>&1 || { echo "spark-deps: FAILED to install Java 17 (openjdk-17-jre-headless); the Spark tests cannot run" >&2; exit 1; }; }
 
 # Retrain the shipped default model from labels/corpus.csv and record its gold-set scores.
 default-model: install

@@ -355,5 +355,42 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
     os.execv(sys.executable, argv)
 
 
+# --------------------------------------------------------------------------------------------
+# batch: tag a whole archive (training/batch/); pyspark is imported only by --engine spark.
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT")  # strings: Spark takes URIs (hdfs://…) that Path would mangle
+@click.argument("output_path", metavar="OUTPUT")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="local: a process pool on this machine; spark: PySpark (pip install '.[spark]').")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True, help="Output part files.")
+@click.option("--split", is_flag=True, help="Each record is a whole page: one output row per article.")
+@click.option("--resume", is_flag=True, help="Continue a killed run in OUTPUT: finished parts are kept, the rest redone.")
+@click.option("--workers", type=click.IntRange(min=1), help="Local engine: worker processes (default: one per CPU core).")
+@click.option("--master", help="Spark engine: master URL (default local[*]; under spark-submit, its --master).")
+@click.option("--model", "version", help="Model version (default: the active one).")
+@click.option("--part-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Local engine: input records per part file.")
+@click.option("--quiet", is_flag=True, help="No progress line on stderr.")
+@translated
+def batch(input_path: str, output_path: str, engine: str, fmt: str, split: bool, resume: bool, workers: int | None,
+          master: str | None, version: str | None, part_rows: int, quiet: bool) -> None:
+    """Tag an archive (JSONL, CSV or Parquet; a file or a directory) into OUTPUT part files.
+
+    Examples: legal-tagger batch archive/ tagged/
+              legal-tagger batch pages.jsonl tagged/ --split --format jsonl
+              legal-tagger batch archive/ tagged/ --engine spark --master local[4]
+    """
+    from .batch.job import Job, run
+
+    settings = get_settings()
+    job = Job(input=input_path, output=output_path, models_dir=settings.models_dir, version=version, engine=engine, fmt=fmt,
+              split=split, resume=resume, workers=workers, master=master, max_chars=settings.max_text_chars,
+              part_rows=part_rows, quiet=quiet)
+    summary, labels, model = run(job)
+    for line in summary.lines(labels):
+        click.echo(line)
+    click.echo(f"model {model}; output {output_path}" + (f"; rejected records in {output_path.rstrip('/')}/_errors/" if summary.rejected else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
