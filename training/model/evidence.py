@@ -31,6 +31,7 @@ from ..normalize import LONE_SURROGATE, _WIDTH, normalize_text
 from ..tokenize import _ASCII_PIECE, _KEEP, get_cutter, read_user_dict
 from .cues import CUE_NAMES, TAIL_CHARS, lead
 from .ngrams import code_points, pack_ngrams
+from .scorer import CueBlock
 
 # 王某, 李某某, 张某甲, 刘某1: a surname (one or two characters) and 某 stand-ins for a name.
 NAME_LIKE = re.compile(r"^[\u4e00-\u9fff]{1,2}某+[甲乙丙丁0-9a-z]?$")
@@ -165,7 +166,7 @@ class Attribution:
         self.lost = 0.0  # positive contribution that no word span can carry (e.g. n-grams of punctuation only)
 
 
-def _word_block(scorer, analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
+def _word_block(analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
     tokens = analysis.tokens
     if not tokens:
         return
@@ -198,7 +199,18 @@ def _word_block(scorer, analysis: Analysis, contrib: dict[int, float], block, st
                 out.tokens[j + 1] += share / 2
 
 
-def _char_block(scorer, analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
+def contrib_arrays(contrib: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The row's (columns ascending, contributions), for vectorized lookups."""
+    columns = np.fromiter(contrib.keys(), dtype=np.int64, count=len(contrib))
+    values = np.fromiter(contrib.values(), dtype=np.float64, count=len(contrib))
+    order = np.argsort(columns)
+    return columns[order], values[order]
+
+
+def _char_block(analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
+    if not block.packed:  # n-grams longer than 3 characters: not attributed (counted as lost)
+        out.lost += sum(v for c, v in contrib.items() if start <= c < start + block.width and v > 0)
+        return
     # The character analyzer folds whitespace runs to one space; map its positions back.
     text = analysis.text
     keep = np.ones(len(text), dtype=bool)
@@ -212,8 +224,7 @@ def _char_block(scorer, analysis: Analysis, contrib: dict[int, float], block, st
     inside = (owner >= 0).astype(np.float64)
     codes = code_points(folded)
     low, high = block.ngram_range
-    if not block.packed:
-        return
+    columns_with, values_with = contrib_arrays(contrib)
     for n in range(low, min(high, len(codes)) + 1):
         if n not in block.tables:
             continue
@@ -226,7 +237,8 @@ def _char_block(scorer, analysis: Analysis, contrib: dict[int, float], block, st
         if not len(hit):
             continue
         cols = columns[where[hit]] + start
-        value = np.array([contrib.get(int(c), 0.0) for c in cols])
+        where_c = np.minimum(np.searchsorted(columns_with, cols), max(len(columns_with) - 1, 0))
+        value = np.where(columns_with[where_c] == cols, values_with[where_c], 0.0) if len(columns_with) else np.zeros(len(cols))
         uniq, inverse, counts = np.unique(cols, return_inverse=True, return_counts=True)
         per = value / counts[inverse]  # a feature's contribution, shared by its occurrences
         # Spread each occurrence over its characters that lie inside words.
@@ -268,7 +280,7 @@ def _widen(spans: list[tuple[int, int]], names: list[tuple[int, int]]) -> list[t
     return out
 
 
-def _cue_block(scorer, analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
+def _cue_block(analysis: Analysis, contrib: dict[int, float], block, start: int, out: Attribution) -> None:
     text = analysis.text
     head = lead(text)
     tail_from = max(len(text) - TAIL_CHARS, 0)
@@ -300,20 +312,20 @@ def _cue_block(scorer, analysis: Analysis, contrib: dict[int, float], block, sta
                 out.cues[r] = out.cues.get(r, 0.0) + weight / len(ranges)
 
 
-def attribute(scorer, X, i: int, k: int, analysis: Analysis) -> tuple[Attribution, float]:
-    """Attribution of label k's score for row i, and the label's total positive contribution."""
+def attribute(scorer, X, i: int, k: int, analysis: Analysis) -> Attribution:
+    """Attribution of label k's score for row i to the tokens, phrases and cue spans of the text."""
     data, indices = X.row(i)
     values = data * scorer.coef[k][indices]
     contrib = dict(zip(indices.tolist(), values.tolist()))
     out = Attribution(len(analysis.tokens))
     for block, start in zip(scorer.blocks, scorer.starts.tolist()):
-        if block.__class__.__name__ == "CueBlock":
-            _cue_block(scorer, analysis, contrib, block, start, out)
+        if isinstance(block, CueBlock):
+            _cue_block(analysis, contrib, block, start, out)
         elif block.analyzer == "word":
-            _word_block(scorer, analysis, contrib, block, start, out)
+            _word_block(analysis, contrib, block, start, out)
         else:
-            _char_block(scorer, analysis, contrib, block, start, out)
-    return out, float(values[values > 0].sum())
+            _char_block(analysis, contrib, block, start, out)
+    return out
 
 
 def _phrases(analysis: Analysis, att: Attribution, shown: list[bool]) -> Iterable[tuple[int, int, float]]:
@@ -347,9 +359,14 @@ def _phrases(analysis: Analysis, att: Attribution, shown: list[bool]) -> Iterabl
         j = end
 
 
-def evidence_terms(analysis: Analysis, att: Attribution, positive: float, top: int, stoplist: frozenset[str],
+def evidence_terms(analysis: Analysis, att: Attribution, top: int, stoplist: frozenset[str],
                    dictionary: frozenset[str]) -> tuple[list[dict[str, Any]], float]:
-    """The shown evidence (words and cue spans, by weight) and the share of `positive` it explains."""
+    """The shown evidence (words and cue spans, by weight) and the share of the positive evidence it carries.
+
+    The positive evidence is what the label's score rests on, counted in the units a person sees:
+    the sum of every span's positive net weight (a span's features can push both ways), plus
+    positive contributions no span can carry.
+    """
     text = analysis.text
     tokens = analysis.tokens
     units: dict[str, dict[str, Any]] = {}
@@ -389,5 +406,5 @@ def evidence_terms(analysis: Analysis, att: Attribution, positive: float, top: i
 def explain_label(scorer, X, i: int, k: int, analysis: Analysis, top: int, stoplist_path: Path,
                   dict_path: Path) -> tuple[list[dict[str, Any]], float]:
     """Evidence terms of label k for text i and the share of its positive contribution they explain."""
-    att, positive = attribute(scorer, X, i, k, analysis)
-    return evidence_terms(analysis, att, positive, top, _stoplist(str(stoplist_path)), _dictionary_words(str(dict_path)))
+    att = attribute(scorer, X, i, k, analysis)
+    return evidence_terms(analysis, att, top, _stoplist(str(stoplist_path)), _dictionary_words(str(dict_path)))
