@@ -10,6 +10,7 @@ from training import artifacts
 from training.data import write_csv
 from training.errors import ModelError, ModelNotFound
 from training.jobs import report_path, rows_to_csv, submit
+from training.jsonout import job_json, review_item_json
 from training.pipeline import check_params
 from training.store import DataDirError
 from training.taxonomy import label_ids
@@ -76,7 +77,7 @@ def job(job_id: str):
     found = _store().get_job(job_id)
     if not found:
         raise ApiError(404, "no_such_job", f"no job {job_id!r}; POST /train returns the id")
-    return found
+    return job_json(found)
 
 
 @bp.get("/jobs/<job_id>/report")
@@ -95,7 +96,7 @@ def job_report(job_id: str):
 @bp.doc(tags=["Model lifecycle"], summary="Recent training jobs", responses={200: schemas.example_200(schemas.JOBS_EXAMPLE), **schemas.error_responses(401, 403, 503)})
 def jobs():
     """The 50 most recent jobs."""
-    return {"jobs": _store().list_jobs()}
+    return {"jobs": [job_json(j) for j in _store().list_jobs()]}
 
 
 def _switch(change, not_found: tuple[int, str]) -> dict:
@@ -190,4 +191,4 @@ def review(query):
     if log:
         log.flush()
     items = _store().uncertain(query["n"])
-    return {"items": [{k: item[k] for k in ("text", "labels", "scores", "margin", "model", "created")} for item in items]}
+    return {"items": [review_item_json(item) for item in items]}

@@ -98,9 +98,16 @@ class SegmentOut(Schema):
 
 
 class Evidence(Schema):
-    term = String()
-    kind = String(metadata={"description": "words, chars (n-gram) or cues (taxonomy feature)"})
-    weight = Float()
+    term = String(metadata={"description": "One word or consecutive words of the text (normalized: half-width, lowercase Latin)."})
+    kind = String(metadata={"description": "words (word and character features of these words) or cues (a taxonomy cue pattern matched here)"})
+    weight = Float(metadata={"description": "Summed contribution to the label's score (log-odds), 4 decimals."})
+    start = Integer(metadata={"description": "Offset (code points) of the term's first occurrence in the classified text (for split=true: the article's text)."})
+    end = Integer(metadata={"description": "Offset just past that occurrence."})
+
+
+def _explained() -> Dict:
+    return Dict(String(), Float(), metadata={
+        "description": "With explain: per returned label, the share (0 to 1) of its positive evidence that the shown terms carry."})
 
 
 class KeyTerm(Schema):
@@ -117,6 +124,7 @@ class ResultOut(Schema):
     labels = List(String())
     scores = Dict(String(), Float())
     explain = Dict(String(), List(Nested(Evidence)))
+    explained = _explained()
     keywords = List(Nested(KeyTerm))
     entities = Nested(EntitiesOut)
 
@@ -127,6 +135,7 @@ class TaggedArticleOut(ArticleOut):
     labels = List(String())
     scores = Dict(String(), Float())
     explain = Dict(String(), List(Nested(Evidence)))
+    explained = _explained()
     keywords = List(Nested(KeyTerm))
     entities = Nested(EntitiesOut)
 

@@ -16,7 +16,7 @@ import pytest
 from bench.archive import articles, pages, write_jsonl
 from training.batch.readers import input_files, iter_records
 from training.config import Settings
-from training.segment import segment
+from training.pages.segment import segment
 
 LABELS_N = 4
 

@@ -53,3 +53,20 @@ def test_retrain_walkthrough_runs_as_written(live, tmp_path):
     assert '"state": "done"' in result.stdout
     # The walk-through activated the new version and then rolled back to the one before it.
     assert '"active": "tiny-1"' in result.stdout.replace("\n", "").replace("  ", " ") or '"active":"tiny-1"' in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+@pytest.mark.parametrize("shell", [["bash", "-euo", "pipefail", "-c"], ["bash", "-c"]], ids=["script", "pasted"])
+def test_retrain_walkthrough_stops_with_the_servers_message_on_a_wrong_token(live, tmp_path, shell):
+    """Run as a script it stops at step 1; pasted into a shell it runs on without a traceback or a loop."""
+    base, root = live
+    (tmp_path / "my.csv").write_text((DATA / "tiny.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    script = readme_block("Retrain with your own data", 1)
+    before = (root / "active.json").read_text()
+    result = subprocess.run([*shell, script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "BASE": base, "TOKEN": "wrong-token"})
+    assert "server: " in result.stderr and "token" in result.stderr.lower(), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if shell[1] == "-euo":
+        assert result.returncode != 0 and "state" not in result.stdout
+    assert (root / "active.json").read_text() == before  # nothing changed without the right token

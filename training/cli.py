@@ -46,23 +46,35 @@ def main() -> None:
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @translated
 def validate(csv_path: Path) -> None:
-    """Check a labeled CSV without training.
+    """Check a labeled CSV without training: every problem, one per line, then a count.
 
-    Example: legal-tagger validate labels/corpus.csv
+    \b
+    Example:
+      legal-tagger validate labels/corpus.csv
     """
     from .data import read_csv
+    from .errors import DataError
 
     settings = get_settings()
-    dataset = read_csv(csv_path, label_ids(settings.taxonomy_path))
+    labels = label_ids(settings.taxonomy_path)
+    try:
+        dataset = read_csv(csv_path, labels, max_problems=10**9)
+    except DataError as exc:
+        for problem in exc.problems:
+            click.echo(f"{csv_path}: {problem}")
+        raise click.ClickException(f"{csv_path}: {len(exc.problems)} problem(s)") from None
     for warning in dataset.warnings:
         click.echo(f"warning: {warning}", err=True)
-    counts = {label: sum(label in s for s in dataset.labels) for label in label_ids(settings.taxonomy_path)}
-    click.echo(f"{csv_path}: {len(dataset)} rows OK; per label: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    counts = {label: sum(label in s for s in dataset.labels) for label in labels}
+    for label, n in counts.items():
+        if n < FEW_POSITIVES:
+            click.echo(f"warning: label {label!r}: {n} positive rows; fewer than {FEW_POSITIVES} trains a weak model", err=True)
+    click.echo(f"{csv_path}: {len(dataset)} rows OK, 0 problems; per label: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 @main.command()
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or models/).")
+@click.option("--out", "--models-dir", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or the repo's models/, as every command).")
 @click.option("--version", "version", help="Version name (default: UTC time + random suffix).")
 @click.option("--activate/--no-activate", default=True, show_default=True, help="Make the new version the active one.")
 @click.option("--cv/--no-cv", "run_cv", default=False, show_default=True, help="Also report whole-pipeline 5-fold CV metrics (about 10x the fit time).")
@@ -71,7 +83,10 @@ def validate(csv_path: Path) -> None:
 def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: bool, run_cv: bool, params: tuple[str, ...]) -> None:
     """Train a model from a labeled CSV (columns text,labels; optional id,title).
 
-    Example: legal-tagger train labels/corpus.csv --out models/
+    \b
+    Examples:
+      legal-tagger train labels/corpus.csv
+      legal-tagger train my.csv --models-dir /srv/tagger/models --no-activate
     """
     from . import pipeline as model_pipeline
     from .data import read_csv
@@ -89,6 +104,10 @@ def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: b
     dataset = read_csv(csv_path, labels)
     for warning in dataset.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for label in labels:
+        n = sum(label in s for s in dataset.labels)
+        if n < FEW_POSITIVES:
+            click.echo(f"warning: label {label!r}: only {n} positive rows; with fewer than {FEW_POSITIVES} its scores are unreliable", err=True)
     metrics = {}
     if run_cv:
         with _progress("cross-validating", checked["cv"]) as bar:
@@ -116,13 +135,22 @@ def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: b
     click.echo(f"saved {path}{' (active)' if activate else ''}; thresholds {info['thresholds']}")
 
 
-def _load_tagger(version: str | None):
+def _load_tagger(version: str | None, models_dir: Path | None = None):
     from .tagger import Tagger
 
-    settings = get_settings()
-    version = version or artifacts.active_version(settings.models_dir)
-    pipe, meta = artifacts.load_model(settings.models_dir, version)
+    models_dir = models_dir or get_settings().models_dir
+    version = version or artifacts.active_version(models_dir)
+    pipe, meta = artifacts.load_model(models_dir, version)
     return Tagger(pipe, meta)
+
+
+def models_dir_option(func):
+    """--models-dir on a command that reads models (default: TAGGER_MODELS_DIR or the repo's models/)."""
+    return click.option("--models-dir", "models_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Models directory (default: TAGGER_MODELS_DIR or the repo's models/).")(func)
+
+
+FEW_POSITIVES = 30  # train and validate warn below this many positive rows per label
 
 
 @main.command()
@@ -131,16 +159,19 @@ def _load_tagger(version: str | None):
 @click.option("--record", metavar="NAME", help="Store the scores in the model's model.json under metrics.gold.NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Write an HTML report (bars, confusion, calibration, worst mistakes) into DIR.")
+@models_dir_option
 @translated
-def evaluate(data_path: Path, version: str | None, record: str | None, as_json: bool, report_dir: Path | None) -> None:
+def evaluate(data_path: Path, version: str | None, record: str | None, as_json: bool, report_dir: Path | None, models_dir: Path | None) -> None:
     """Score a model on a labeled CSV or JSONL (text, labels, optional `optional`).
 
-    Example: legal-tagger evaluate gold.jsonl --model 20260101-000000-abc123 --report out/
+    \b
+    Example:
+      legal-tagger evaluate gold.jsonl --model 20260101-000000-abc123 --report out/
     """
     from .data import read_dataset
     from .evaluate import format_report, score
 
-    tagger = _load_tagger(version)
+    tagger = _load_tagger(version, models_dir)
     dataset = read_dataset(data_path, tagger.labels)
     results = []
     with _progress("classifying", len(dataset)) as bar:
@@ -160,61 +191,124 @@ def evaluate(data_path: Path, version: str | None, record: str | None, as_json: 
                             thresholds=tagger.thresholds)
         click.echo(f"report: {page}", err=True)
     if record:
-        artifacts.update_meta(get_settings().models_dir, tagger.version, metrics={**tagger.meta.get("metrics", {}), "gold": {**tagger.meta.get("metrics", {}).get("gold", {}), record: report}})
+        artifacts.update_meta(models_dir or get_settings().models_dir, tagger.version, metrics={**tagger.meta.get("metrics", {}), "gold": {**tagger.meta.get("metrics", {}).get("gold", {}), record: report}})
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, f"{data_path.name} · model {tagger.version}"))
 
 
 @main.command()
 @click.argument("source", type=click.File("rb"), default="-")
-@click.option("--jsonl", is_flag=True, help="Input: one JSON object with a 'text' field per line; output: one JSON object per line.")
+@click.option("--jsonl", is_flag=True, help="Input: one JSON object with a 'text' field per line (streamed); output: one JSON object per line.")
 @click.option("--model", "version", help="Model version (default: the active one).")
-@click.option("--batch", default=64, show_default=True, help="Texts vectorized together.")
+@click.option("--batch", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Texts vectorized together.")
 @click.option("--split", is_flag=True, help="The file is a whole newspaper page: print one JSON line per article.")
+@click.option("--threshold", type=click.FloatRange(0, 1), help="One threshold for every label instead of the tuned ones.")
+@click.option("--explain", is_flag=True, help="Add the words each returned label leaned on (with offsets and the share they explain).")
+@click.option("--keywords", type=click.IntRange(0, 50), default=0, help="Add the top-K key terms of each text.")
+@click.option("--entities", is_flag=True, help="Add the 政法 institutions and places each text names.")
+@click.option("--skip-bad", is_flag=True, help="With --jsonl: report a bad line on stderr and go on (default: stop at it).")
+@models_dir_option
 @translated
-def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) -> None:
+def classify(source, jsonl: bool, version: str | None, batch: int, split: bool, threshold: float | None, explain: bool,
+             keywords: int, entities: bool, skip_bad: bool, models_dir: Path | None) -> None:
     """Print tags for a text file (one article) or, with --jsonl, for each line.
 
-    Examples: legal-tagger classify article.txt
-              legal-tagger classify --split page.txt
-              cat items.jsonl | legal-tagger classify --jsonl - > tagged.jsonl
+    Every output line carries "model", the version that tagged it.
+
+    \b
+    Examples:
+      legal-tagger classify article.txt
+      legal-tagger classify --explain --keywords 5 --entities article.txt
+      legal-tagger classify --split page.txt
+      cat items.jsonl | legal-tagger classify --jsonl --skip-bad - > tagged.jsonl
     """
     from .data import decode
 
-    tagger = _load_tagger(version)
+    tagger = _load_tagger(version, models_dir)
+    options = _ClassifyOptions(tagger, threshold, 8 if explain else 0, keywords, entities)
+    if jsonl:
+        _classify_jsonl(source, options, batch, skip_bad)
+        return
     raw = decode(source.read(), getattr(source, "name", "input"))
     if split:
         from .pages.segment import segment
 
         articles = segment(raw)
-        for article, result in zip(articles, tagger.classify([a.classify_text for a in articles])):
+        outputs = options.run([a.classify_text for a in articles])
+        for article, output in zip(articles, outputs):
             record = {k: v for k, v in article.to_dict().items() if k != "text"}
-            click.echo(json.dumps({**record, **result.to_dict(), "model": tagger.version}, ensure_ascii=False))
+            click.echo(json.dumps({**record, **output}, ensure_ascii=False))
         return
-    if not jsonl:
-        if not raw.strip():
-            raise click.ClickException("input is empty; give a file with article text")
-        result = tagger.classify([raw])[0]
-        click.echo(json.dumps({**result.to_dict(), "model": tagger.version}, ensure_ascii=False))
-        return
-    items = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    if not raw.strip():
+        raise click.ClickException("input is empty; give a file with article text")
+    click.echo(json.dumps(options.run([raw])[0], ensure_ascii=False))
+
+
+# --- classify helpers (issue 17 §4): options shared by every input mode, streamed JSONL -------------
+
+class _ClassifyOptions:
+    """What `classify` adds to each result: threshold, evidence, key terms, entities, the model version."""
+
+    def __init__(self, tagger, threshold: float | None, explain: int, keywords: int, entities: bool) -> None:
+        self.tagger, self.threshold, self.explain, self.keywords, self.entities = tagger, threshold, explain, keywords, entities
+
+    def run(self, texts: list[str]) -> list[dict]:
+        results = self.tagger.classify(texts, threshold=self.threshold, explain=self.explain, keywords=self.keywords)
+        outputs = []
+        for text, result in zip(texts, results):
+            output = result.to_dict()
+            if self.entities:
+                from .pages.entities import extract_entities
+
+                output["entities"] = extract_entities(text)
+            output["model"] = self.tagger.version
+            outputs.append(output)
+        return outputs
+
+
+def _jsonl_items(source, skip_bad: bool):
+    """(line number, item) of each good input line, read line by line (never the whole input)."""
+    for number, line in enumerate(source, start=1):
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise click.ClickException(f"line {number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise click.ClickException(f"line {number}: needs a string field 'text'")
-        items.append(item)
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            problem = "not UTF-8; save the file as UTF-8"
+        else:
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+            except json.JSONDecodeError as exc:
+                problem = f"invalid JSON ({exc.msg} at column {exc.colno})"
+            else:
+                if isinstance(item, dict) and isinstance(item.get("text"), str):
+                    yield number, item
+                    continue
+                problem = "needs a string field 'text' (one JSON object per line)"
+        if not skip_bad:
+            raise click.ClickException(f"line {number}: {problem} (use --skip-bad to skip bad lines and go on)")
+        click.echo(f"line {number}: {problem}; skipped", err=True)
+
+
+def _classify_jsonl(source, options: _ClassifyOptions, batch: int, skip_bad: bool) -> None:
     out = sys.stdout
-    for start in range(0, len(items), batch):
-        chunk = items[start:start + batch]
-        for item, result in zip(chunk, tagger.classify([i["text"] for i in chunk])):
+    chunk: list[dict] = []
+
+    def flush() -> None:
+        for item, output in zip(chunk, options.run([i["text"] for i in chunk])):
             record = {k: v for k, v in item.items() if k != "text"}
-            record.update(result.to_dict())
+            record.update(output)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
+        out.flush()  # results of a long stream appear as they are made
+        chunk.clear()
+
+    try:
+        for _, item in _jsonl_items(source, skip_bad):
+            chunk.append(item)
+            if len(chunk) >= batch:
+                flush()
+    finally:  # a bad line stops the run, but the lines before it are written
+        if chunk:
+            flush()
 
 
 @main.group(invoke_without_command=True)
@@ -305,13 +399,16 @@ def models_import(models_dir: Path, source: Path, sub_models_dir: Path | None) -
 
 @main.command()
 @click.argument("version")
+@models_dir_option
 @translated
-def activate(version: str) -> None:
+def activate(version: str, models_dir: Path | None) -> None:
     """Make VERSION the active model (format and checksums are verified first).
 
-    Example: legal-tagger activate 20260101-000000-abc123
+    \b
+    Example:
+      legal-tagger activate 20260101-000000-abc123
     """
-    state = artifacts.set_active(get_settings().models_dir, version)
+    state = artifacts.set_active(models_dir or get_settings().models_dir, version)
     click.echo(f"active: {state['active']}")
 
 
@@ -371,9 +468,10 @@ def serve(host: str | None, port: int | None, workers: int | None, threads: int 
 @click.option("--model", "version", help="Model version (default: the active one).")
 @click.option("--part-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Local engine: input records per part file.")
 @click.option("--quiet", is_flag=True, help="No progress line on stderr.")
+@models_dir_option
 @translated
 def batch(input_path: str, output_path: str, engine: str, fmt: str, split: bool, resume: bool, workers: int | None,
-          master: str | None, version: str | None, part_rows: int, quiet: bool) -> None:
+          master: str | None, version: str | None, part_rows: int, quiet: bool, models_dir: Path | None) -> None:
     """Tag an archive (JSONL, CSV or Parquet; a file or a directory) into OUTPUT part files.
 
     Examples: legal-tagger batch archive/ tagged/
@@ -383,13 +481,218 @@ def batch(input_path: str, output_path: str, engine: str, fmt: str, split: bool,
     from .batch.job import Job, run
 
     settings = get_settings()
-    job = Job(input=input_path, output=output_path, models_dir=settings.models_dir, version=version, engine=engine, fmt=fmt,
+    job = Job(input=input_path, output=output_path, models_dir=models_dir or settings.models_dir, version=version, engine=engine, fmt=fmt,
               split=split, resume=resume, workers=workers, master=master, max_chars=settings.max_text_chars,
               part_rows=part_rows, quiet=quiet)
     summary, labels, model = run(job)
     for line in summary.lines(labels):
         click.echo(line)
     click.echo(f"model {model}; output {output_path}" + (f"; rejected records in {output_path.rstrip('/')}/_errors/" if summary.rejected else ""))
+
+
+# --- issue 17 §4: segment, jobs, rollback, delete, feedback export -------------------------------
+# Kept together and apart from other commands so parallel additions merge cleanly. `jobs` and
+# `feedback` read the service's SQLite store directly (TAGGER_DATA_DIR or --data-dir, on the
+# machine that runs the service); `rollback` and `delete` change the models directory, which a
+# running service picks up within seconds (it re-reads active.json).
+
+def data_dir_option(func):
+    """--data-dir: the service's data directory (default TAGGER_DATA_DIR)."""
+    return click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="The service's data directory holding tagger.sqlite3 (default: TAGGER_DATA_DIR).")(func)
+
+
+def _open_store(data_dir: Path | None):
+    """The service's store, read as it is; a missing database is an error naming the setting, not a new file."""
+    from .store import Store
+
+    data_dir = data_dir or get_settings().data_dir
+    path = data_dir / "tagger.sqlite3"
+    if not path.is_file():
+        raise click.ClickException(f"{path}: no such database; point --data-dir (or TAGGER_DATA_DIR) at the service's data directory")
+    return Store(path)
+
+
+@main.command("segment")
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option("--text/--no-text", "with_text", default=True, show_default=True, help="Include each article's text.")
+@translated
+def segment_command(source, with_text: bool) -> None:
+    """Split a whole newspaper page into articles: one JSON line per article (offsets into the page).
+
+    \b
+    Examples:
+      legal-tagger segment page.txt
+      legal-tagger segment --no-text page.txt | jq .title
+    """
+    from .data import decode
+    from .pages.segment import segment
+
+    raw = decode(source.read(), getattr(source, "name", "input"))
+    if not raw.strip():
+        raise click.ClickException("input is empty; give a file with a page of text")
+    for article in segment(raw):
+        record = article.to_dict()
+        if not with_text:
+            record.pop("text")
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@main.group("jobs", invoke_without_command=True)
+@data_dir_option
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many recent jobs to list.")
+@click.pass_context
+@translated
+def jobs_group(ctx: click.Context, data_dir: Path | None, limit: int) -> None:
+    """Training jobs of the service (POST /train): list them, show one, follow one to the end.
+
+    \b
+    Examples:
+      legal-tagger jobs
+      legal-tagger jobs show 3f2a9c1b7d4e
+      legal-tagger jobs follow 3f2a9c1b7d4e
+    """
+    ctx.obj = data_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    from .jsonout import job_json
+
+    found = _open_store(data_dir).list_jobs(limit)
+    if not found:
+        click.echo("no training jobs yet")
+    for job in map(job_json, found):
+        version = f"  version={job['version']}" if job.get("version") else ""
+        click.echo(f"{job['id']}  {job['state']:<10}  {round(100 * (job.get('progress') or 0)):>3}%  {job['created']}{version}  {job.get('message') or ''}".rstrip())
+
+
+def _job_or_fail(data_dir: Path | None, job_id: str) -> dict:
+    job = _open_store(data_dir).get_job(job_id)
+    if not job:
+        raise click.ClickException(f"no job {job_id!r}; `legal-tagger jobs` lists them")
+    return job
+
+
+@jobs_group.command("show")
+@click.argument("job_id")
+@data_dir_option
+@click.pass_obj
+@translated
+def jobs_show(group_data_dir: Path | None, job_id: str, data_dir: Path | None) -> None:
+    """Print one job as JSON (as GET /jobs/<id> answers it).
+
+    \b
+    Example:
+      legal-tagger jobs show 3f2a9c1b7d4e
+    """
+    from .jsonout import job_json
+
+    click.echo(json.dumps(job_json(_job_or_fail(data_dir or group_data_dir, job_id)), ensure_ascii=False, indent=2))
+
+
+@jobs_group.command("follow")
+@click.argument("job_id")
+@data_dir_option
+@click.option("--interval", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--timeout", type=click.FloatRange(0), default=0, help="Give up after this many seconds (0: wait until the job ends).")
+@click.pass_obj
+@translated
+def jobs_follow(group_data_dir: Path | None, job_id: str, data_dir: Path | None, interval: float, timeout: float) -> None:
+    """Show a job's progress bar until it ends; exit status 1 when it failed.
+
+    \b
+    Example:
+      legal-tagger jobs follow 3f2a9c1b7d4e
+    """
+    import time
+
+    from .store import TERMINAL
+
+    data_dir = data_dir or group_data_dir
+    deadline = time.monotonic() + timeout if timeout else None
+    job = _job_or_fail(data_dir, job_id)
+    shown = 0
+    with click.progressbar(length=100, label=f"job {job_id}", file=sys.stderr, show_eta=False,
+                           item_show_func=lambda _: job.get("message") or job["state"]) as bar:
+        while True:
+            done = round(100 * (job.get("progress") or 0))
+            bar.update(max(done - shown, 0), job)
+            shown = max(shown, done)
+            if job["state"] in TERMINAL:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise click.ClickException(f"job {job_id} is still {job['state']} after {timeout:g} s; follow it again later")
+            time.sleep(interval)
+            job = _job_or_fail(data_dir, job_id)
+    if job["state"] == "failed":
+        errors = job.get("errors") or []
+        for error in errors if isinstance(errors, list) else [errors]:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException(f"job {job_id} failed: {job.get('message') or 'see `legal-tagger jobs show`'}")
+    click.echo(f"job {job_id} done: {job.get('message') or ''} (version {job.get('version')})".replace(":  (", ": ("))
+
+
+@main.command("rollback")
+@models_dir_option
+@translated
+def rollback_command(models_dir: Path | None) -> None:
+    """Re-activate the version that was active before the current one (verified first).
+
+    \b
+    Example:
+      legal-tagger rollback
+    """
+    state = artifacts.rollback(models_dir or get_settings().models_dir)
+    click.echo(f"active: {state['active']}")
+
+
+@main.command("delete")
+@click.argument("version")
+@models_dir_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@translated
+def delete_command(version: str, models_dir: Path | None, yes: bool) -> None:
+    """Delete a stored model version (never the active one or the rollback target).
+
+    \b
+    Example:
+      legal-tagger delete 20260101-000000-abc123 --yes
+    """
+    models_dir = models_dir or get_settings().models_dir
+    if not yes:
+        click.confirm(f"delete model {version} from {models_dir}?", abort=True, err=True)
+    artifacts.delete_version(models_dir, version)
+    click.echo(f"deleted: {version}")
+
+
+@main.group("feedback")
+def feedback_group() -> None:
+    """Stored corrections (POST /feedback): export them as a training CSV."""
+
+
+@feedback_group.command("export")
+@data_dir_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write to this file (default: stdout).")
+@translated
+def feedback_export(data_dir: Path | None, output: Path | None) -> None:
+    """Write every correction (latest per text) as a training CSV (id,text,labels), as GET /feedback/export does.
+
+    \b
+    Examples:
+      legal-tagger feedback export -o feedback.csv
+      legal-tagger train feedback.csv --no-activate
+    """
+    from .data import write_csv
+
+    rows = _open_store(data_dir).feedback_rows()
+    body = write_csv(["id", "text", "labels"], ([f"fb{row['id']}", row["text"], row["labels"]] for row in rows))
+    if output:
+        output.write_text(body, encoding="utf-8")
+        click.echo(f"{output}: {len(rows)} correction(s)", err=True)
+    else:
+        click.echo(body, nl=False)
+
+
+# --- end of issue 17 §4 block -------------------------------------------------------------------
 
 
 if __name__ == "__main__":  # pragma: no cover

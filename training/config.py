@@ -81,6 +81,10 @@ class Settings:
         return self.labels_dir / "legal_dict.txt"
 
     @property
+    def evidence_stoplist_path(self) -> Path:
+        return self.labels_dir / "evidence_stoplist.txt"
+
+    @property
     def corpus_path(self) -> Path:
         return self.labels_dir / "corpus.csv"
 

@@ -191,8 +191,8 @@ def read_csv(
         texts.append(body)
         label_sets.append(set(tags))
         ids.append((record.get("id") or "").strip() or str(row))
-    if not problems:
-        problems += label_count_problems(label_sets, allowed, min_per_label)
+    # Label counts too when rows are bad: a person fixes everything in one pass (counts are of the good rows).
+    problems += label_count_problems(label_sets, allowed, min_per_label)
     if problems:
         shown = problems[:max_problems]
         more = len(problems) - len(shown)

@@ -11,6 +11,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .config import get_settings
+from .model import evidence
 from .model.scorer import Features, LeanScorer
 from .normalize import is_cjk
 
@@ -23,11 +25,13 @@ class Result:
     scores: dict[str, float]
     explain: dict[str, list[dict[str, Any]]] | None = None
     keywords: list[dict[str, Any]] | None = None
+    explained: dict[str, float] | None = None  # per label: share of its positive evidence the shown terms carry
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"labels": self.labels, "scores": self.scores}
         if self.explain is not None:
             out["explain"] = self.explain
+            out["explained"] = self.explained or {}
         if self.keywords is not None:
             out["keywords"] = self.keywords
         return out
@@ -91,33 +95,29 @@ class Tagger:
             chosen = [self.labels[k] for k in order if row[k] >= cut[k]]
             result = Result(labels=chosen, scores={label: round(float(row[k]), 4) for k, label in enumerate(self.labels)})
             if explain:
-                result.explain = {label: self.evidence(X, i, label, explain) for label in chosen}
+                analysis = evidence.analyse(str(texts[i]))
+                found = {label: self.evidence(X, i, label, explain, analysis) for label in chosen}
+                result.explain = {label: terms for label, (terms, _) in found.items()}
+                result.explained = {label: share for label, (_, share) in found.items()}
             if keywords:
                 result.keywords = self.key_terms(X, i, keywords)
             results.append(result)
         return results
 
-    def evidence(self, X: Features, i: int, label: str, top: int = 8) -> list[dict[str, Any]]:
-        """Words and character n-grams of text i that pushed label's score up most.
+    def evidence(self, X: Features, i: int, label: str, top: int = 8,
+                 analysis: evidence.Analysis | None = None, text: str | None = None) -> tuple[list[dict[str, Any]], float]:
+        """Whole words, phrases and cue spans of text i that pushed label's score up, and the share they explain.
 
-        Only features that are literal substrings of the text are returned, so a person can find
-        them; the taxonomy cue features act too but are reported by `cue_evidence`.
+        Each term is one or more consecutive tokens of the text, with [start, end) offsets into the
+        text as submitted (see training.model.evidence).
         """
-        k = self.labels.index(label)
-        data, indices = X.row(i)
-        contrib = data * self.model.coef[k][indices]
-        order = np.argsort(-contrib)
-        out = []
-        for j in order:
-            if contrib[j] <= 0 or len(out) >= top:
-                break
-            kind, term = self.model.feature_name(int(indices[j]))
-            if kind not in ("words", "chars") or not term.strip():
-                continue
-            if kind == "words":  # a word bigram is stored as "w1 w2"; show it as it reads
-                term = term.replace(" ", "") if any(map(is_cjk, term)) else term
-            out.append({"term": term, "kind": kind, "weight": round(float(contrib[j]), 4)})
-        return out
+        if analysis is None:
+            if text is None:
+                raise ValueError("evidence needs the text (or its analysis) to point at")
+            analysis = evidence.analyse(text)
+        settings = get_settings()
+        return evidence.explain_label(self.model, X, i, self.labels.index(label), analysis, top,
+                                      settings.evidence_stoplist_path, settings.legal_dict_path)
 
     def key_terms(self, X: Features, i: int, top: int = 10) -> list[dict[str, Any]]:
         """Top-k words of text i by TF-IDF under the model's own (legal-domain) IDF."""

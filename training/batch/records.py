@@ -16,7 +16,7 @@ from training.data import compose
 from training.normalize import LONE_SURROGATE
 
 # The page splitter is imported here and nowhere else in training/batch (it is moving packages).
-from training.segment import segment
+from training.pages.segment import segment
 
 TAG_BATCH = 64  # texts vectorized together; the same as `legal-tagger classify`
 RESERVED = ("text", "id", "title")
