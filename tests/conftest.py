@@ -86,6 +86,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(url: str, timeout: float = 60, proc=None) -> bool:
+    """True once url/readyz answers 200 (False after `timeout` s, or as soon as `proc` exits)."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if requests.get(url + "/readyz", timeout=1).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 class LiveServer:
     """A real gunicorn server (our gunicorn_conf) on loopback, started by a test and stopped after it."""
 
@@ -107,21 +126,10 @@ class LiveServer:
         )
 
     def wait_ready(self, timeout: float = 60) -> "LiveServer":
-        import time
-
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if requests.get(self.url + "/readyz", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("gunicorn did not start; see " + self.log.name)
+        if not wait_ready(self.url, timeout, self.proc):
+            self.stop()
+            pytest.fail("gunicorn did not start; see " + self.log.name)
+        return self
 
     def stop(self) -> None:
         import os

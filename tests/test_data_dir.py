@@ -22,7 +22,7 @@ from training.config import REPO_ROOT, Settings
 from training.jobs import prune_versions, remove_failed_uploads, upload_path
 from training.store import Store
 
-from test_gunicorn import free_port
+from conftest import free_port, wait_ready
 from test_lifecycle import AUTH, TOKEN, admin_client, admin_settings, store_dir, tiny_rows, wait_job  # noqa: F401
 
 DAY = 86400.0
@@ -235,14 +235,7 @@ def test_a_second_serve_that_cannot_bind_keeps_the_running_servers_metrics(model
     first = start_serve(port, env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/readyz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
+        if not wait_ready(url, 60, first):
             pytest.fail("the first server did not start")
         for _ in range(3):
             assert requests.post(url + "/classify", json={"text": "法院宣判"}, timeout=10).ok

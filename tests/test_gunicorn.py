@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,15 +10,10 @@ import pytest
 import requests
 
 from training import artifacts
-from training.config import REPO_ROOT
+
+from conftest import LiveServer
 
 TOKEN = "gunicorn-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
@@ -30,28 +21,9 @@ def server(models_dir, tmp_path, tiny_model):
     root = tmp_path / "models"
     shutil.copytree(models_dir, root)
     artifacts.save_model(tiny_model[0], {"thresholds": tiny_model[1]["thresholds"]}, root, "tiny-2")
-    port = free_port()
-    env = {**os.environ, "TAGGER_MODELS_DIR": str(root), "TAGGER_DATA_DIR": str(tmp_path / "var"), "TAGGER_ADMIN_TOKEN": TOKEN,
-           "TAGGER_MODEL_RELOAD_SECONDS": "0.5", "TAGGER_LOG_LEVEL": "warning", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")}
-    (tmp_path / "prom").mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "--workers", "2", "--bind", f"127.0.0.1:{port}", "service.wsgi:app"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/readyz", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start")
-    yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
+    live = LiveServer(root, tmp_path, TAGGER_ADMIN_TOKEN=TOKEN, TAGGER_MODEL_RELOAD_SECONDS="0.5").wait_ready()
+    yield live.url
+    live.stop()
 
 
 def sample(url: str, n: int = 40) -> list[tuple[int, str]]:
