@@ -170,16 +170,20 @@ def evaluate(data_path: Path, version: str | None, record: str | None, as_json: 
 @click.option("--model", "version", help="Model version (default: the active one).")
 @click.option("--batch", default=64, show_default=True, help="Texts vectorized together.")
 @click.option("--split", is_flag=True, help="The file is a whole newspaper page: print one JSON line per article.")
+@click.option("--debug", is_flag=True, help="With --split: add 'why' to each article (why it starts there, which headlines are section headings).")
 @translated
-def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) -> None:
+def classify(source, jsonl: bool, version: str | None, batch: int, split: bool, debug: bool) -> None:
     """Print tags for a text file (one article) or, with --jsonl, for each line.
 
     Examples: legal-tagger classify article.txt
               legal-tagger classify --split page.txt
+              legal-tagger classify --split --debug page.txt
               cat items.jsonl | legal-tagger classify --jsonl - > tagged.jsonl
     """
     from .data import decode
 
+    if debug and not split:
+        raise click.UsageError("--debug explains how a page was split; use it with --split")
     tagger = _load_tagger(version)
     raw = decode(source.read(), getattr(source, "name", "input"))
     if split:
@@ -187,7 +191,7 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool) 
 
         articles = segment(raw)
         for article, result in zip(articles, tagger.classify([a.classify_text for a in articles])):
-            record = {k: v for k, v in article.to_dict().items() if k != "text"}
+            record = {k: v for k, v in article.to_dict(debug=debug).items() if k != "text"}
             click.echo(json.dumps({**record, **result.to_dict(), "model": tagger.version}, ensure_ascii=False))
         return
     if not jsonl:

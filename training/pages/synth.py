@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 STYLES_PATH = Path(__file__).with_name("styles.toml")
 _SENT_END = "。！？"
+_OWN_BYLINE = re.compile(r"[□■]|[^。，！？]{0,16}(?:讯|电)|(?:记者|通讯员)")
 
 
 @dataclass
@@ -161,10 +162,15 @@ def _article_blocks(lay: _Layout, idx: int, title: str, text: str) -> tuple[list
     """(head blocks, body blocks) of one article; a block is (kind, text)."""
     r, st = lay.rng, lay.st
     paras = text.split("\n")
-    if lay.chance("brief"):
-        paras = paras[:1]
+    if lay.chance("brief"):  # a brief: its first paragraph(s), enough for one news item
+        size = 0
+        for k, para in enumerate(paras):
+            size += len(para)
+            if size >= 80:
+                paras = paras[:k + 1]
+                break
     form, by = lay.byline()
-    if re.match(r"[□■]?[^。，]{0,12}(?:报讯|电)", paras[0]):  # the corpus text brings its own byline
+    if _OWN_BYLINE.match(paras[0]):  # the corpus text brings its own byline
         form, by = "none", ""
     body = [("body", p) for p in paras]
     if lay.chance("case_markers") and len(body) >= 2:
