@@ -111,3 +111,30 @@ def test_splitting_with_the_model_imports_no_scikit_learn(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_train_command_writes_a_model_that_loads(tmp_path):
+    from training.pages.train_boundaries import main as train
+
+    assert train(["--pages", "30", "--seed", "3", "--out", str(tmp_path / "b")]) == 0
+    model = load(tmp_path / "b")
+    assert model.info["pages"] == 30 and model.info["decisions"] > 0
+
+
+def test_scores_count_matches_and_boundaries_on_a_known_split():
+    from training.pages.segment import Article
+
+    page = "甲甲甲甲乙乙乙乙丙丙"
+    gold = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+    def art(a, b):
+        return Article(a, b, "", "", page[a:b], "article", [(a, b)])
+
+    right = [art(0, 4), art(4, 8), art(8, 10)]
+    assert [m.found for m in match_units(page, gold, right)] == [True, True, True]
+    from training.pages.score import boundaries
+
+    assert boundaries(page, gold, right) == (2, 2, 2)
+    merged = [art(0, 8), art(8, 10)]  # two articles run together: one boundary missed, purity 0.5
+    assert [m.found for m in match_units(page, gold, merged)] == [False, False, True]
+    assert boundaries(page, gold, merged) == (1, 1, 2)
