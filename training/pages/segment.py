@@ -516,6 +516,8 @@ class _Builder:
 
         def new(kind: str = "article", reason: str = "") -> _Art:
             nonlocal pending, why
+            if pending and not why and reason == "byline":
+                reason = "headline, then a byline"
             art = _Art(kind=kind, title=pending, why=why if pending and why else {"rule": reason})
             pending, why = [], None
             arts.append(art)
