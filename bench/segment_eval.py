@@ -1,6 +1,15 @@
-"""How well `training.pages.segment` cuts the three seed pages of ../shared into their gold articles.
+"""How well `training.pages.segment` cuts pages into articles: generated pages, leave-one-style-out,
+and the three seed pages of ../shared as held-out real pages.
 
-    .venv/bin/python -m bench.segment_eval [--models-dir DIR]
+    .venv/bin/python -m bench.segment_eval [--models-dir DIR] [--pages-per-style 60] [--train-pages 600]
+
+Leave-one-style-out: for each layout style of training/pages/styles.toml a boundary model is
+trained on generated pages of every other style and tested on pages of the held-out one (other
+seeds than training), next to the rules alone (no model). Reported: matched articles, boundary
+precision/recall (training/pages/score.py), and the tag macro-F1 of the matched articles against
+the same tagger on the gold article text (title + body).
+
+The seed pages are split with the shipped boundary model, which never saw them.
 
 For each gold article (its characters: the listed lines of its page, whitespace excluded) the
 predicted article that overlaps it most is its match:
@@ -23,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+import numpy as np
 import statistics
 import sys
 import time
@@ -30,6 +41,7 @@ from pathlib import Path
 
 from bench.gold_sets import SHARED
 from training.pages.entities import extract_entities
+from training.pages.score import boundaries, match_units
 from training.pages.segment import Article, segment
 
 SEEDS = SHARED / "seeds"
@@ -232,28 +244,109 @@ def _line_ranges(page: str, article: Article | None) -> str:
     return ",".join(f"{line_of(a)}-{line_of(b - 1)}" for a, b in sorted(article.spans))
 
 
+def generated_scores(pages: list, model, tagger) -> dict:
+    """Matched articles, boundary P/R and tag macro-F1 (segmented vs gold text) on generated pages."""
+    found = total = tp = n_pred = n_gold = 0
+    gold_tags, seg_texts, gold_texts = [], [], []
+    for page in pages:
+        arts = segment(page.text, model=model)
+        units = [u.chars for u in page.units]
+        for m, unit in zip(match_units(page.text, units, arts), page.units):
+            if unit.kind != "article":
+                continue
+            total += 1
+            found += m.found
+            gold_tags.append(set(unit.labels))
+            seg_texts.append(arts[m.article].classify_text if m.article >= 0 else "")
+            gold_texts.append(f"{unit.title}\n{unit.text}")
+        t, p, g = boundaries(page.text, units, arts)
+        tp, n_pred, n_gold = tp + t, n_pred + p, n_gold + g
+    out = {"found": found, "articles": total, "precision": tp / n_pred if n_pred else 0.0,
+           "recall": tp / n_gold if n_gold else 0.0}
+    if tagger is not None:
+        from training.evaluate import score
+
+        def tags(texts):
+            return [set(r.labels) if t else set() for r, t in zip(tagger.classify(texts), texts)]
+
+        none = [set() for _ in gold_tags]
+        out["f1_segmented"] = score(gold_tags, tags(seg_texts), tagger.labels, none)["macro_f1"]
+        out["f1_gold_text"] = score(gold_tags, tags(gold_texts), tagger.labels, none)["macro_f1"]
+    return out
+
+
+def leave_one_style_out(tagger, per_style: int, train_pages: int, seed: int) -> list[str]:
+    """Markdown rows: for each style, a model trained on the others, tested on it (and the rules alone)."""
+    from training.pages.synth import generate, load_styles
+    from training.pages.train_boundaries import decisions, fit
+
+    styles = sorted(load_styles()[0])
+    train_all = list(generate(seed=seed, count=train_pages))
+    x, y, style_of = decisions(train_all)
+    out = ["## Leave-one-style-out on generated pages", "",
+           f"{train_pages} training pages (seed {seed}, minus the held-out style's), {per_style} test pages per style "
+           f"(seed {seed + 1}); a unit is an article, captions excluded.", "",
+           "| held-out style | articles | matched (model) | matched (rules) | boundary P | boundary R | "
+           "P (rules) | R (rules) | tag F1 segmented | tag F1 gold text |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    worst, tag_loss = 1.0, 0.0
+    for held in styles:
+        keep = np.array([s != held for s in style_of])
+        model = fit(x[keep], y[keep])
+        test = list(generate(seed=seed + 1, count=per_style, styles=[held]))
+        m, r = generated_scores(test, model, tagger), generated_scores(test, None, None)
+        share = m["found"] / m["articles"]
+        worst = min(worst, share)
+        f1 = ""
+        if "f1_segmented" in m:
+            tag_loss = max(tag_loss, m["f1_gold_text"] - m["f1_segmented"])
+            f1 = f"{m['f1_segmented']:.3f} | {m['f1_gold_text']:.3f}"
+        out.append(f"| {held} | {m['articles']} | {m['found']} ({share:.1%}) | {r['found']} ({r['found'] / r['articles']:.1%}) | "
+                   f"{m['precision']:.3f} | {m['recall']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {f1 or '- | -'} |")
+    out += ["", f"worst held-out style: **{worst:.1%}** matched; largest tag macro-F1 loss: **{tag_loss:.3f}**"]
+    return out
+
+
+def generated_timing(tagger, chars: int = 20_000, runs: int = 5) -> str:
+    """segment (+ classify) of one ~20,000-character generated page, median of `runs`."""
+    from training.pages.synth import generate
+
+    text, pages = "", generate(seed=77, count=1000)
+    while len(text) < chars:
+        text += next(pages).text + "\n\n"
+    t = timing(text[:chars], tagger, runs)
+    both = f", segment + classify **{t['segment_classify_ms']:.1f} ms**" if "segment_classify_ms" in t else ""
+    return f"generated page, {t['chars']:,} characters ({t['articles']} articles): segment **{t['segment_ms']:.1f} ms**{both} (median of {runs})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models-dir", type=Path, help="models directory (default: TAGGER_MODELS_DIR or models/)")
+    parser.add_argument("--pages-per-style", type=int, default=60, help="generated test pages per held-out style")
+    parser.add_argument("--train-pages", type=int, default=600, help="generated training pages (all styles)")
+    parser.add_argument("--seed", type=int, default=140)
     args = parser.parse_args(argv)
-    if not (SEEDS / "gold.jsonl").is_file():
-        print(f"skipped: {SEEDS} not found (the third-party seed pages live in ../shared beside the checkout)")
-        return 0
     from bench.gold_sets import seed_articles
     from training.config import get_settings
+
+    models_dir = args.models_dir or get_settings().models_dir
+    tagger, version = load_tagger(models_dir)
+    print("\n".join([*leave_one_style_out(tagger, args.pages_per_style, args.train_pages, args.seed), "",
+                     generated_timing(tagger), ""]))
+    if not (SEEDS / "gold.jsonl").is_file():
+        print(f"seed pages skipped: {SEEDS} not found (the third-party seed pages live in ../shared beside the checkout)")
+        return 0
 
     gold = [json.loads(line) for line in (SEEDS / "gold.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     pages = {name: (SEEDS / name).read_text(encoding="utf-8") for name in sorted({g["seed"] for g in gold})}
     rows, _ = segmentation_rows(pages, gold)
     found = sum(r["found"] for r in rows)
 
-    models_dir = args.models_dir or get_settings().models_dir
-    tagger, version = load_tagger(models_dir)
     tags = tag_scores(tagger, rows, {a["id"]: a["text"] for a in seed_articles()}) if tagger else None
     times = timing("\n\n".join(pages.values()), tagger)
     entities = entity_scores(pages)
 
-    out = ["# Page segmentation on the seed pages", ""]
+    out = ["# Page segmentation on the seed pages (held out: never used to fit or tune)", ""]
     out.append(f"**{found} of {len(rows)}** gold articles found (coverage >= {MIN_COVERAGE:.2f} and purity >= {MIN_PURITY:.2f}).")
     out += ["", "| gold | lines | match lines | kind | title | coverage | (spans only) | purity | found | tags | gold tags |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]

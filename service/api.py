@@ -80,13 +80,18 @@ def _respond(payload: dict):
 @bp.post("/segment")
 @bp.auth_required(read_auth)
 @bp.input(schemas.SegmentIn, arg_name="data", example=schemas.SEGMENT_EXAMPLE)
+@bp.input(schemas.SegmentQuery, location="query", arg_name="query")
 @bp.output(schemas.SegmentOut, example=schemas.SEGMENT_RESPONSE_EXAMPLE)
 @bp.doc(tags=["Pages"], summary="Split a whole newspaper page into articles", responses=schemas.error_responses(400, 401, 413, 415, 503))
 @budgeted
-def segment_page(data):
-    """Articles of a page with character offsets into the submitted text (titles, bylines, captions)."""
+def segment_page(data, query):
+    """Articles of a page with character offsets into the submitted text (titles, bylines, captions).
+
+    With `?debug=1` each article also says why it starts where it does (the rule or the boundary
+    model's probability and strongest features) and why headlines inside it are section headings.
+    """
     check_text(data["text"], "text")
-    return {"articles": [a.to_dict() for a in segment(data["text"])]}
+    return {"articles": [a.to_dict(debug=query["debug"]) for a in segment(data["text"])]}
 
 
 def _tagger():

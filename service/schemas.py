@@ -93,8 +93,37 @@ class ArticleOut(Schema):
     text = String()
 
 
+class SegmentQuery(Schema):
+    debug = Boolean(load_default=False, metadata={"description": "Add `why` to each article: why it starts where it does and why headlines inside it were taken as section headings."})
+
+
+class BoundaryEvidence(Schema):
+    feature = String(metadata={"description": "A feature of the boundary model (training/pages/boundary.py)."})
+    value = Float()
+    weight = Float(metadata={"description": "Its contribution to the log-odds of a new article (negative: same article)."})
+
+
+class BoundaryDecision(Schema):
+    at = Integer(metadata={"description": "Offset of the headline the decision is about."})
+    headline = String()
+    new_article = Boolean()
+    rule = String(metadata={"description": "The rule of the pattern table that decided (when no model did)."})
+    model = String(metadata={"description": "'boundary' when the learned boundary model decided."})
+    p_new_article = Float(metadata={"description": "The model's probability that the headline opens another article."})
+    because = List(Nested(BoundaryEvidence), metadata={"description": "The features that weighed most."})
+
+
+class ArticleWhy(Schema):
+    start = Nested(BoundaryDecision, metadata={"description": "Why an article starts here."})
+    sections = List(Nested(BoundaryDecision), metadata={"description": "Headlines inside it kept as section headings, and why."})
+
+
+class SegmentArticleOut(ArticleOut):
+    why = Nested(ArticleWhy, metadata={"description": "Only with debug=1."})
+
+
 class SegmentOut(Schema):
-    articles = List(Nested(ArticleOut))
+    articles = List(Nested(SegmentArticleOut))
 
 
 class Evidence(Schema):

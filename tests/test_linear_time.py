@@ -229,6 +229,7 @@ PARAGRAPHS = {
     "credit": "通讯员 钱亮 摄",
     "column": "法治聚焦",
     "marker": "【案情】",
+    "markdown headline": "## 数字赋能 办案跑出加速度",
     "wrapped": "民警走进社区开展安全隐患排\n查工作并向居民讲解防范电\n信网络诈骗的知识和方法以\n及相关法律",
 }
 
@@ -250,7 +251,9 @@ def _pages() -> list[tuple[str, object]]:
     # headline placement and article splitting.
     for cycle in (["open body"], ["open body", "headline"], ["headline", "closed body", "court body"],
                   ["headline", "byline", "closed body", "headline", "byline", "court body"],
-                  ["closed body", "headline", "byline", "court body", "headline", "byline"]):
+                  ["closed body", "headline", "byline", "court body", "headline", "byline"],
+                  # a headline between two bodies: each one is a boundary-model decision
+                  ["closed body", "headline", "court body", "markdown headline", "closed body"]):
         out.append((f"numbered {'+'.join(cycle)}", lambda n, c=cycle: numbered(c, n)))
     return out
 
@@ -271,6 +274,24 @@ LAYOUT_PAGES = _pages()
 # The pattern generators, as whole pages (a sample of each pattern's families).
 PATTERN_PAGES = [family for source in sorted({p.source for p in TABLE.patterns()})
                  for family in adversarial(source)[::20]]
+
+
+def generated_pages(n: int, style: str | None = None) -> str:
+    """Pages of training/pages/synth.py (one style or all) laid end to end, n characters."""
+    from training.pages.synth import generate
+
+    out, size = [], 0
+    for page in generate(seed=12, count=10**6, styles=[style] if style else None):
+        out.append(page.text + "\n\n")
+        size += len(out[-1])
+        if size >= n:
+            break
+    return "".join(out)[:n]
+
+
+def test_segment_is_linear_on_generated_pages():
+    """Every layout style of the generator at once: wraps, interleaved columns, repeats, markup."""
+    assert_linear(segment, generated_pages, what="generated pages")
 
 
 @pytest.mark.parametrize("name, make", LAYOUT_PAGES, ids=[n for n, _ in LAYOUT_PAGES])

@@ -255,3 +255,33 @@ def test_segment_is_total_and_its_spans_map_back(page):
         taken.extend(art.spans)
     taken.sort()
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(taken, taken[1:])), "spans of articles overlap"
+
+
+# ---- conventions added for issue 14 (our own text) ------------------------------------------
+
+_BODY_A = "区人民法院开庭审理一起买卖合同纠纷案件，双方当事人在法官主持下达成调解协议。"
+_BODY_B = "市公安局交警支队在城区主要路口开展夜间酒驾专项整治行动，查处违法行为十二起。"
+
+
+@pytest.mark.parametrize("byline", ["□ 张明", "■ 刘晓峰 王磊", "本报评论员", "本报乌鲁木齐电 "])
+def test_more_byline_forms_open_an_article(byline):
+    sep = "" if byline.endswith(" ") else "\n\n"
+    page = f"法庭开进田间地头\n\n□本报记者 李华\n\n{_BODY_A}\n\n交警夜查酒驾\n\n{byline}{sep}{_BODY_B}"
+    arts = segment(page)
+    assert [a.title for a in arts] == ["法庭开进田间地头", "交警夜查酒驾"]
+    assert arts[1].byline.replace(" ", "").startswith(byline.replace(" ", "")[:3])
+    assert _BODY_B[:10] in arts[1].text
+
+
+def test_lines_wider_than_any_wrap_are_paragraphs_without_blank_lines():
+    page = f"法庭开进田间地头\n{_BODY_A * 2}\n交警夜查酒驾\n{_BODY_B * 2}"
+    arts = segment(page)
+    assert [a.title for a in arts] == ["法庭开进田间地头", "交警夜查酒驾"]
+
+
+def test_a_tail_opening_with_a_comma_rejoins_its_sentence():
+    page = (f"法庭开进田间地头\n\n{_BODY_A}法官随后向旁听村民讲解了合同\n\n交警夜查酒驾\n\n{_BODY_B}\n\n"
+            "，签订时要写明质量标准和付款期限。")
+    arts = segment(page)
+    court = next(a for a in arts if a.title == "法庭开进田间地头")
+    assert "合同，签订时" in court.text

@@ -206,10 +206,11 @@ def evaluate(data_path: Path, version: str | None, record: str | None, as_json: 
 @click.option("--keywords", type=click.IntRange(0, 50), default=0, help="Add the top-K key terms of each text.")
 @click.option("--entities", is_flag=True, help="Add the 政法 institutions and places each text names.")
 @click.option("--skip-bad", is_flag=True, help="With --jsonl: report a bad line on stderr and go on (default: stop at it).")
+@click.option("--debug", is_flag=True, help="With --split: add 'why' to each article (why it starts there, which headlines are section headings).")
 @models_dir_option
 @translated
 def classify(source, jsonl: bool, version: str | None, batch: int, split: bool, threshold: float | None, explain: bool,
-             keywords: int, entities: bool, skip_bad: bool, models_dir: Path | None) -> None:
+             keywords: int, entities: bool, skip_bad: bool, debug: bool, models_dir: Path | None) -> None:
     """Print tags for a text file (one article) or, with --jsonl, for each line.
 
     Every output line carries "model", the version that tagged it.
@@ -219,10 +220,13 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool, 
       legal-tagger classify article.txt
       legal-tagger classify --explain --keywords 5 --entities article.txt
       legal-tagger classify --split page.txt
+      legal-tagger classify --split --debug page.txt
       cat items.jsonl | legal-tagger classify --jsonl --skip-bad - > tagged.jsonl
     """
     from .data import decode
 
+    if debug and not split:
+        raise click.UsageError("--debug explains how a page was split; use it with --split")
     tagger = _load_tagger(version, models_dir)
     options = _ClassifyOptions(tagger, threshold, 8 if explain else 0, keywords, entities)
     if jsonl:
@@ -235,7 +239,7 @@ def classify(source, jsonl: bool, version: str | None, batch: int, split: bool, 
         articles = segment(raw)
         outputs = options.run([a.classify_text for a in articles])
         for article, output in zip(articles, outputs):
-            record = {k: v for k, v in article.to_dict().items() if k != "text"}
+            record = {k: v for k, v in article.to_dict(debug=debug).items() if k != "text"}
             click.echo(json.dumps({**record, **output}, ensure_ascii=False))
         return
     if not raw.strip():

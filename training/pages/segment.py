@@ -33,7 +33,8 @@ from itertools import accumulate, islice
 from operator import add, sub
 from typing import Any, Iterator
 
-from ..normalize import SENTENCE_END, is_cjk, reflow_text
+from ..normalize import LONE_SURROGATE, SENTENCE_END, is_cjk, reflow_text
+from .boundary import BoundaryModel, default_model, features as boundary_features
 from .patterns import PagePatterns, default_patterns
 from .words import dictionary_jieba
 
@@ -78,14 +79,18 @@ class Article:
     kind: str  # "article" | "caption"
     spans: list[tuple[int, int]]
     repeats: list[tuple[int, int]] = field(default_factory=list)
+    # Why it starts here and why headlines inside it were taken as section headings (debug output).
+    why: dict | None = field(default=None, repr=False)
 
     @property
     def classify_text(self) -> str:
         """What the classifier should see: the title, then the body."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
-    def to_dict(self) -> dict:
+    def to_dict(self, debug: bool = False) -> dict:
         out = asdict(self)
+        if not debug:
+            del out["why"]
         out["spans"] = [list(s) for s in self.spans]
         out["repeats"] = [list(s) for s in self.repeats]
         return out
@@ -156,6 +161,9 @@ def _tidy(text: str) -> str:
     return "".join(out)
 
 
+# A paragraph opening with one of these continues a sentence: it is the tail of a wrapped one.
+_CONTINUES = frozenset("，。、；：！？）」』”,.;:!?)")
+
 _PAIRS = {"“": "”", "（": "）", "(": ")", "《": "》", "「": "」", "『": "』", "【": "】"}
 
 
@@ -186,9 +194,12 @@ def _offset_of(page: str, start: int, end: int, k: int) -> int:
 class _Splitter:
     """The four passes over one page."""
 
-    def __init__(self, page: str, patterns: PagePatterns):
+    def __init__(self, page: str, patterns: PagePatterns, model: BoundaryModel | None = None,
+                 record: list | None = None):
         self.page = page
         self.pt = patterns
+        self.model = model  # the learned headline decision; None: the width/organ-profile rules
+        self.record = record  # training: (features, last paragraph before, first after) of each decision
         self.paras: list[_Para] = []
         self._hits: dict[int, tuple[int, ...]] = {}
         self._junctions: dict[tuple[str, str], bool] = {}  # the same junction is often tried again
@@ -232,8 +243,9 @@ class _Splitter:
                 yield from flush()
                 yield s, e, 1, [len(squeezed)]
             else:
-                if kind == "bystart":
-                    yield from flush()
+                wide = self.pt.wrap_max_chars
+                if kind == "bystart" or (cur and (len(squeezed) > wide or cur[-1][2] > wide)):
+                    yield from flush()  # a line wider than any hard wrap is a paragraph of its own
                 cur.append((s, e, len(squeezed)))
         yield from flush()
 
@@ -318,7 +330,8 @@ class _Splitter:
     def _cuts_word(a: str, b: str) -> bool:
         jb = dictionary_jieba()
         pos = 0
-        for token in jb.cut(a + b, False):
+        # A lone surrogate cannot be encoded for the cutter: the same-length U+FFFD stands in for it.
+        for token in jb.cut(LONE_SURROGATE.sub("\ufffd", a + b), False):
             if pos < len(a) < pos + len(token):
                 x, y = token[: len(a) - pos], token[len(a) - pos:]
                 return not (len(x) >= 2 and len(y) >= 2 and jb.has_word(x) and jb.has_word(y))
@@ -405,6 +418,15 @@ class _Splitter:
             if i not in link and kind[i + 1] == BODY and not claimed[i + 1]:
                 link[i] = i + 1
                 claimed[i + 1] = True
+        # 4. when no body paragraph follows, a later one that cannot start a sentence ("，…", "。…")
+        for i in tails:
+            if i in link:
+                continue
+            for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
+                if eligible(j) and paras[j].squeezed[0] in _CONTINUES:
+                    link[i] = j
+                    claimed[j] = True
+                    break
         return link
 
     def attach_credits(self, paras: list[_Para]) -> None:
@@ -466,6 +488,9 @@ class _Art:
     byline: _Para | None = None
     parts: list[list[_Para]] = field(default_factory=list)  # units: body, subheadings, markers
     closed: bool = False
+    sections: int = 0  # section headings inside its body
+    kept: list[dict] = field(default_factory=list)  # the decisions that made them section headings
+    why: dict | None = None  # why an article starts here (debug output)
     # Running totals over parts[:i] for each i (kept in step as parts grow, so that asking about
     # an article costs the same however long it is): organ profile of the body paragraphs, line
     # width of the last wrapped body paragraph (0: none), body paragraphs, body or caption units.
@@ -487,10 +512,14 @@ class _Builder:
         pending: list[_Para] = []  # headline(s) waiting for the article they open
         consumed: set[int] = set()
 
-        def new(kind: str = "article") -> _Art:
-            nonlocal pending
-            art = _Art(kind=kind, title=pending)
-            pending = []
+        why: dict | None = None  # the decision that made the pending headline(s) open an article
+
+        def new(kind: str = "article", reason: str = "") -> _Art:
+            nonlocal pending, why
+            if pending and not why and reason == "byline":
+                reason = "headline, then a byline"
+            art = _Art(kind=kind, title=pending, why=why if pending and why else {"rule": reason})
+            pending, why = [], None
             arts.append(art)
             self.articles.append(art)
             return art
@@ -508,22 +537,24 @@ class _Builder:
                     cur.closed = True
                 cur = None
             elif kind == CAPTION:
-                cap = new(CAPTION)
+                cap = new(CAPTION, "caption (photo credit or 图为 line)")
                 cap.parts.append(unit)
             elif kind == BYLINE:
                 if cur is not None and not cur.closed and not self.has_body(cur) and cur.byline is None:
                     cur.byline = p
+                elif cur is not None and not cur.closed and not self.has_body(cur):
+                    cur.parts.append(unit)  # a second byline before any body (□本报记者 …, then 本报讯…)
                 else:
                     if cur is not None:
                         cur.closed = True
-                    cur = new()
+                    cur = new(reason="byline")
                     cur.byline = p
             elif kind in (BODY, MARKER, SIGNOFF):
                 if kind == SIGNOFF and (cur is None or cur.closed) and arts:
                     arts[-1].parts.append(unit)  # a late source line
                     continue
                 if cur is None or cur.closed:
-                    cur = new()
+                    cur = new(reason="headline" if pending else "body after a closed article, a column header or the page start")
                 cur.parts.append(unit)
                 if kind == SIGNOFF or p.closes or unit[-1].closes:
                     cur.closed = True
@@ -545,7 +576,7 @@ class _Builder:
                     while kind_at(j) == MARKER:
                         j += 1
                     if kind_at(j) == BODY:  # headline + byline + body
-                        if open_untitled:
+                        if open_untitled and self.after:
                             cur.title = group  # a headline printed after its body
                             cur.closed = True
                         else:
@@ -575,17 +606,20 @@ class _Builder:
                         while kind_at(j) in (BODY, MARKER):
                             block.extend(q for q in items[j] if q.kind == BODY)
                             j += 1
-                        if not self.breaks(cur, block):  # a section heading inside the article
+                        decision = self.breaks(cur, block, group)
+                        if not decision["new_article"]:  # a section heading inside the article
                             if not self.after and not cur.title:
                                 cur.title = group  # a headline printed inside its body
                             else:
                                 cur.parts.append(group)
+                                cur.sections += 1
+                            cur.kept.append(decision)
                         elif self.after and not cur.title:
                             cur.title = group
                             cur.closed = True
                         else:
                             cur.closed = True
-                            pending = group
+                            pending, why = group, decision
                 else:  # followed by a column header, another flow or the page end
                     if open_untitled:
                         cur.title = group
@@ -613,17 +647,45 @@ class _Builder:
             sums.append((counts, width, paras, units))
         return sums
 
-    def breaks(self, cur: _Art, block: list[_Para]) -> bool:
-        """Whether the body after a headline starts another article rather than a section."""
+    def breaks(self, cur: _Art, block: list[_Para], group: list[_Para]) -> dict:
+        """Whether the body after a headline starts another article rather than a section, and why.
+
+        With a boundary model the learned decision is taken (its probability and the features that
+        weighed most are kept for the debug output); without one, the rules: a change of line width,
+        else a change of organ profile.
+        """
         counts, w1, paras, _ = self.sums(cur)[-1]
+        page, pt = self.sp.page, self.pt
+        at = group[0].start
+        headline = " ".join(_tidy(page[p.start:p.end]) for p in group)
         if not block or not paras:
-            return False
+            return {"at": at, "headline": headline, "new_article": False, "rule": "no body on one side"}
         # The line width of the nearest wrapped paragraph on each side (short ones have none).
         w2 = next((p.width for p in block if p.width), 0)
-        if w1 and w2:
-            return abs(w1 - w2) > self.pt.wrap_width_tolerance
         same = self.sp.same_domain(counts, self.sp.domain(block))
-        return same is not None and same < self.pt.domain_break
+        if w1 and w2:
+            rule = abs(w1 - w2) > pt.wrap_width_tolerance
+        else:
+            rule = same is not None and same < pt.domain_break
+        model, record = self.sp.model, self.sp.record
+        if model is None and record is None:
+            return {"at": at, "headline": headline, "new_article": rule,
+                    "rule": "line widths" if w1 and w2 else "organ profiles"}
+        last = next((q for unit in islice(reversed(cur.parts), 4) if unit[0].kind == BODY for q in reversed(unit)), None)
+        title = cur.title[-1] if cur.title else None
+        x = boundary_features(
+            [page[p.start:p.end] for p in group], "".join(p.squeezed for p in group),
+            page[title.start:title.end] if title else "", title.squeezed if title else "",
+            w1, w2, pt.wrap_width_tolerance, same, pt.domain_break, paras, cur.sections,
+            len(block), len(block[0].squeezed), bool(last is not None and last.open), self.after,
+        )
+        if record is not None:
+            record.append((x, last, block[0]))
+        if model is None:
+            return {"at": at, "headline": headline, "new_article": rule, "rule": "rules (recording)"}
+        p = model.prob(x)
+        return {"at": at, "headline": headline, "new_article": p >= model.threshold,
+                "model": "boundary", "p_new_article": round(p, 3), "because": model.explain(x)}
 
     def orphan_target(self, arts: list[_Art], cur: _Art | None) -> _Art | None:
         """The untitled body a headline printed after it belongs to (splitting one if need be)."""
@@ -719,6 +781,8 @@ class _Builder:
             article = Article(
                 start=min(s for s, _ in spans), end=max(e for _, e in spans), title=title, byline=byline,
                 text="\n".join(b for b in blocks if b), kind=art.kind, spans=spans,
+                why={"start": art.why or {"rule": "split where the organ profile changes (a headline printed after its body)"},
+                     "sections": art.kept},
             )
             out.append(article)
             if art.kind != CAPTION:
@@ -742,9 +806,18 @@ def _last_index(items: list, item: Any) -> int:
     raise ValueError("not in list")
 
 
-def segment(page: str, patterns: PagePatterns | None = None) -> list[Article]:
-    """Split a pasted page into its articles and photo captions, in reading order."""
+_SHIPPED: Any = object()
+
+
+def segment(page: str, patterns: PagePatterns | None = None, model: BoundaryModel | None = _SHIPPED) -> list[Article]:
+    """Split a pasted page into its articles and photo captions, in reading order.
+
+    `model` decides whether a headline between two bodies opens another article: the shipped
+    boundary model by default, None for the rules alone.
+    """
     if not page or not page.strip():
         return []
-    return _Splitter(page, patterns or default_patterns()).run()
+    if model is _SHIPPED:
+        model = default_model()
+    return _Splitter(page, patterns or default_patterns(), model).run()
 

@@ -1,0 +1,140 @@
+"""The learned boundary model: verified on load, scored with numpy, explained, and better than the rules alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.cli import main
+from training.pages.boundary import FEATURES, MODEL_DIR, BoundaryModelError, load
+from training.pages.score import match_units
+from training.pages.segment import segment
+from training.pages.synth import generate
+from training.pages.train_boundaries import decisions, fit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_model_loads_and_matches_its_features():
+    model = load(MODEL_DIR)
+    assert model.names == FEATURES and model.weights.shape == (len(FEATURES),)
+    assert 0.0 < model.prob(model.mean) < 1.0
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "other features", "no arrays", "not json"])
+def test_a_damaged_model_is_refused_naming_the_fix(tmp_path, damage):
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    if damage == "flip a byte":
+        data = bytearray((d / "arrays.npz").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (d / "arrays.npz").write_bytes(bytes(data))
+    elif damage == "other features":
+        spec = json.loads((d / "model.json").read_text(encoding="utf-8"))
+        spec["features"] = spec["features"][:-1]
+        (d / "model.json").write_text(json.dumps(spec), encoding="utf-8")
+    elif damage == "no arrays":
+        (d / "arrays.npz").unlink()
+    else:
+        (d / "model.json").write_text("{", encoding="utf-8")
+    with pytest.raises(BoundaryModelError, match="train_boundaries|malformed"):
+        load(d)
+
+
+def test_saved_model_round_trips_without_pickle(tmp_path):
+    pages = list(generate(seed=5, count=30))
+    x, y, _ = decisions(pages)
+    model = fit(x, y)
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m")
+    assert np.allclose(again.weights, model.weights) and again.bias == model.bias
+    with np.load(tmp_path / "m" / "arrays.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype.kind == "f" for k in npz.files)
+    model.save(tmp_path / "m")  # replacing an existing model leaves one complete model behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def _matched(pages, model) -> int:
+    found = 0
+    for page in pages:
+        arts = segment(page.text, model=model)
+        found += sum(m.found for m in match_units(page.text, [u.chars for u in page.units], arts))
+    return found
+
+
+def test_the_model_matches_more_articles_than_the_rules_on_unseen_pages():
+    pages = list(generate(seed=999, count=40))  # the shipped model was trained on seed 14
+    assert _matched(pages, load(MODEL_DIR)) > _matched(pages, None)
+
+
+def test_debug_says_why_each_article_starts():
+    page = next(generate(seed=2, count=1, styles=["markdown"]))
+    arts = segment(page.text)
+    out = [a.to_dict(debug=True) for a in arts]
+    assert all("start" in a["why"] for a in out)
+    decided = [d for a in out for d in [a["why"]["start"], *a["why"]["sections"]] if d.get("model")]
+    assert decided and all(0 <= d["p_new_article"] <= 1 and d["because"] for d in decided)
+    assert "why" not in arts[0].to_dict()
+
+
+def test_segment_debug_flag_on_the_api(client):
+    page = next(generate(seed=2, count=1, styles=["markdown"])).text
+    plain = client.post("/segment", json={"text": page}).get_json()["articles"]
+    debug = client.post("/segment?debug=1", json={"text": page}).get_json()["articles"]
+    assert plain and all("why" not in a for a in plain)
+    assert [a["start"] for a in plain] == [a["start"] for a in debug]
+    assert all(a["why"]["start"] for a in debug)
+    assert client.post("/segment?debug=maybe", json={"text": page}).status_code == 400
+
+
+def test_classify_split_debug_on_the_cli(runner, tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_text(next(generate(seed=2, count=1, styles=["markdown"])).text, encoding="utf-8")
+    result = runner.invoke(main, ["classify", "--split", "--debug", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.output.splitlines()]
+    assert lines and all("why" in x and x["labels"] is not None for x in lines)
+    result = runner.invoke(main, ["classify", "--debug", str(path)])
+    assert result.exit_code != 0 and "--split" in result.output
+
+
+def test_splitting_with_the_model_imports_no_scikit_learn(tmp_path):
+    code = ("import json, sys\nfrom training.pages.segment import segment\n"
+            "segment('## 标题一\\n\\n民警走进社区。\\n\\n## 标题二\\n\\n法院开庭审理。')\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_train_command_writes_a_model_that_loads(tmp_path):
+    from training.pages.train_boundaries import main as train
+
+    assert train(["--pages", "30", "--seed", "3", "--out", str(tmp_path / "b")]) == 0
+    model = load(tmp_path / "b")
+    assert model.info["pages"] == 30 and model.info["decisions"] > 0
+
+
+def test_scores_count_matches_and_boundaries_on_a_known_split():
+    from training.pages.segment import Article
+
+    page = "甲甲甲甲乙乙乙乙丙丙"
+    gold = [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+    def art(a, b):
+        return Article(a, b, "", "", page[a:b], "article", [(a, b)])
+
+    right = [art(0, 4), art(4, 8), art(8, 10)]
+    assert [m.found for m in match_units(page, gold, right)] == [True, True, True]
+    from training.pages.score import boundaries
+
+    assert boundaries(page, gold, right) == (2, 2, 2)
+    merged = [art(0, 8), art(8, 10)]  # two articles run together: one boundary missed, purity 0.5
+    assert [m.found for m in match_units(page, gold, merged)] == [False, False, True]
+    assert boundaries(page, gold, merged) == (1, 1, 2)

@@ -1,0 +1,167 @@
+"""The learned boundary decision: is the body after a headline another article, or a section of this one?
+
+When a headline stands between two bodies, layout alone rarely settles it: a section heading
+("数字赋能 办案跑出加速度") and the next article's headline look alike. A logistic regression over
+the features below, trained on generated pages (training/pages/train_boundaries.py), weighs the
+evidence: line widths of the two sides, their organ profiles (cue terms of labels/taxonomy.toml),
+the headline's shape and markup against the current article's title, and position.
+
+The model is data: boundary/arrays.npz (weights, feature means and scales; plain numeric arrays,
+no pickle) and boundary/model.json (feature names, threshold, sha256 of the arrays, how it was
+trained). It is verified by checksum when loaded and scored with numpy alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..model.files import read_npz, write_npz
+
+MODEL_DIR = Path(__file__).with_name("boundary")
+FORMAT = 1
+
+FEATURES = (
+    "widths_known",      # both sides are hard-wrapped, so their line widths are known
+    "width_diff",        # |width before - width after| / 10, when known
+    "width_same",        # known and within wrap_width_tolerance
+    "domain_known",      # both sides have enough cue terms to compare
+    "domain_cosine",     # cosine of the two organ profiles, when known
+    "domain_low",        # known and below domain_break
+    "head_chars",        # headline length / 20
+    "head_paras",        # headline paragraphs (kicker, title, subtitle)
+    "head_space",        # a space inside the headline (two-part titles)
+    "markup_as_title",   # same markup as the current article's title
+    "markup_differs",    # the current article has a title and its markup is not the headline's
+    "markup_deeper",     # more # than the current article's title
+    "head_numbered",     # 一、 （一） 1. : a numbered section
+    "head_punct",        # quotes, ？！ or ：inside the headline
+    "title_ratio",       # headline length / the current title's length (0: untitled)
+    "cur_titled",        # the current article has a title
+    "cur_paras",         # log(1 + body paragraphs so far)
+    "cur_sections",      # log(1 + section headings so far)
+    "block_paras",       # log(1 + body paragraphs after the headline, up to the next headline)
+    "block_first",       # log(1 + length of the first paragraph after) / 5
+    "prev_open",         # the body before ends mid-sentence
+    "after_page",        # the page prints headlines after their bodies
+)
+
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．])")
+
+
+class BoundaryModelError(ValueError):
+    """A boundary model file that is missing, altered or malformed; the message says which."""
+
+
+def markup(raw: str) -> str:
+    """The markup a headline line carries: '#', '##', ..., '**' or ''."""
+    s = raw.lstrip()
+    if s.startswith("**"):
+        return "**"
+    n = len(s) - len(s.lstrip("#"))
+    return "#" * min(n, 6)
+
+
+def features(head_raw: list[str], head_sq: str, title_raw: str, title_sq: str, w1: int, w2: int,
+             tolerance: int, cosine: float | None, domain_break: float, cur_paras: int,
+             cur_sections: int, block_paras: int, block_first: int, prev_open: bool, after: bool) -> np.ndarray:
+    """The feature vector of one decision, in the order of FEATURES."""
+    m, tm = markup(head_raw[-1]) if head_raw else "", markup(title_raw) if title_raw else ""
+    known = bool(w1 and w2)
+    return np.array([
+        known, abs(w1 - w2) / 10 if known else 0.0, known and abs(w1 - w2) <= tolerance,
+        cosine is not None, cosine or 0.0, cosine is not None and cosine < domain_break,
+        len(head_sq) / 20, len(head_raw), any(" " in r.strip() or "\u3000" in r.strip() for r in head_raw),
+        bool(title_raw) and m == tm, bool(title_raw) and m != tm, m.startswith("#") and tm.startswith("#") and len(m) > len(tm),
+        bool(_NUMBERED.match(head_sq.lstrip("#*"))), any(c in head_sq for c in "“”？！?!：:"),
+        len(head_sq) / len(title_sq) if title_sq else 0.0, bool(title_sq),
+        math.log1p(cur_paras), math.log1p(cur_sections), math.log1p(block_paras), math.log1p(block_first) / 5,
+        prev_open, after,
+    ], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class BoundaryModel:
+    """A logistic regression over FEATURES: p(new article) = sigmoid(((x - mean) / scale) . w + b)."""
+
+    names: tuple[str, ...]
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float = 0.5
+    info: dict | None = None
+
+    def prob(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.weights + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def explain(self, x: np.ndarray, top: int = 4) -> list[dict]:
+        """The features that moved this decision most, with their signed contributions to the logit."""
+        contrib = (x - self.mean) / self.scale * self.weights
+        order = np.argsort(-np.abs(contrib))[:top]
+        return [{"feature": self.names[i], "value": round(float(x[i]), 3), "weight": round(float(contrib[i]), 3)}
+                for i in order]
+
+    def save(self, directory: Path) -> None:
+        """Write arrays.npz and model.json (with the arrays' sha256) into a new directory, atomically."""
+        tmp = directory.with_name(f".tmp-{directory.name}-{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=False)
+        write_npz(tmp / "arrays.npz", {"weights": self.weights, "mean": self.mean, "scale": self.scale})
+        digest = hashlib.sha256((tmp / "arrays.npz").read_bytes()).hexdigest()
+        spec = {"format": FORMAT, "features": list(self.names), "bias": self.bias, "threshold": self.threshold,
+                "arrays_sha256": digest, "info": self.info or {}}
+        (tmp / "model.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        if directory.exists():  # never overwritten in place: the old one is moved aside, then removed
+            old = directory.with_name(f".old-{directory.name}-{os.getpid()}")
+            directory.rename(old)
+            tmp.rename(directory)
+            for f in old.iterdir():
+                f.unlink()
+            old.rmdir()
+        else:
+            tmp.rename(directory)
+
+
+def load(directory: Path = MODEL_DIR) -> BoundaryModel:
+    """A boundary model, its arrays checked against the sha256 in model.json."""
+    try:
+        spec = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+        content = (directory / "arrays.npz").read_bytes()
+    except (OSError, ValueError) as exc:
+        raise BoundaryModelError(f"boundary model in {directory} cannot be read ({exc}); "
+                                 "regenerate it: python -m training.pages.train_boundaries") from None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        raise BoundaryModelError(f"{directory}/model.json: format {spec.get('format') if isinstance(spec, dict) else '?'!r} "
+                                 f"is not {FORMAT}; regenerate it: python -m training.pages.train_boundaries")
+    if hashlib.sha256(content).hexdigest() != spec.get("arrays_sha256"):
+        raise BoundaryModelError(f"{directory}/arrays.npz does not match the sha256 in model.json; "
+                                 "regenerate it: python -m training.pages.train_boundaries")
+    try:
+        arrays = read_npz(content)
+        names = tuple(str(n) for n in spec["features"])
+        w, mean, scale = (np.asarray(arrays[k], dtype=np.float64) for k in ("weights", "mean", "scale"))
+        bias, threshold = float(spec["bias"]), float(spec["threshold"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BoundaryModelError(f"{directory}: malformed boundary model ({exc})") from None
+    if names != FEATURES or not (w.shape == mean.shape == scale.shape == (len(FEATURES),)) \
+            or not np.all(np.isfinite(w)) or not np.all(scale > 0) or not math.isfinite(bias):
+        raise BoundaryModelError(f"{directory}: its features or arrays do not match this version's "
+                                 f"{len(FEATURES)} features; regenerate it: python -m training.pages.train_boundaries")
+    return BoundaryModel(names, w, bias, mean, scale, threshold, spec.get("info"))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> BoundaryModel | None:
+    """The shipped boundary model, or None when there is none (the splitter then uses its rules)."""
+    if not (MODEL_DIR / "model.json").exists():
+        return None
+    return load(MODEL_DIR)
