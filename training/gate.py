@@ -55,7 +55,9 @@ def _f1(tp, fp, fn):
 
 
 def _interval(values: np.ndarray, confidence: float) -> list[float]:
-    lo, hi = np.nanquantile(values, [(1 - confidence) / 2, 1 - (1 - confidence) / 2]) if np.isfinite(values).any() else (np.nan, np.nan)
+    if not np.isfinite(values).any():  # cannot happen with support >= 1; never put NaN in JSON
+        return [0.0, 1.0]
+    lo, hi = np.nanquantile(values, [(1 - confidence) / 2, 1 - (1 - confidence) / 2])
     return [round(float(lo), 4), round(float(hi), 4)]
 
 
@@ -131,7 +133,7 @@ def evaluate_candidate(
         if act is not None and entry["status"] == "shared":
             a_point, a_dist = f1_dist(act[:, :, k], k)
             diff = dist - a_dist
-            lower = float(np.nanquantile(diff, 1 - cfg.confidence)) if np.isfinite(diff).any() else float("nan")
+            lower = float(np.nanquantile(diff, 1 - cfg.confidence)) if np.isfinite(diff).any() else -1.0  # unknown: assume the worst
             entry.update(active_f1=round(a_point, 4), active_interval=_interval(a_dist, cfg.confidence),
                          diff=round(point - a_point, 4), diff_lower=round(lower, 4))
             macro_c.append(dist)
@@ -144,7 +146,7 @@ def evaluate_candidate(
     if compared:
         diff = np.nanmean(np.array(macro_c), axis=0) - np.nanmean(np.array(macro_a), axis=0)
         out["macro_diff"] = round(float(np.mean([per_label[label]["diff"] for label in compared])), 4)
-        out["macro_diff_lower"] = round(float(np.nanquantile(diff, 1 - cfg.confidence)), 4)
+        out["macro_diff_lower"] = round(float(np.nanquantile(diff, 1 - cfg.confidence)), 4) if np.isfinite(diff).any() else -1.0
     return out
 
 

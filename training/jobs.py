@@ -216,7 +216,7 @@ def label_set(settings: Settings, active: str | None) -> tuple[Label, ...]:
 
 def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None,
          custom: tuple[Label, ...] | None = None) -> None:
-    from .audit import audit_rows
+    from .audit import audit_rows, read_rows
     from .audit.html import render_gate_and_audit
 
     t0 = time.perf_counter()
@@ -266,7 +266,10 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     results = evaluation.pop("results")
     proba, fold_of, fold_models = evaluation.pop("oof")
     upload_pos = [p for p, i in enumerate(eval_idx) if " ".join(train.texts[i].split()) in uploaded]
-    upload_rows = {" ".join(t.split()): n for n, t in enumerate(data.texts, start=1)}
+    lenient, numbers, _ = read_rows(upload, "upload")  # the CSV's data row numbers (1-based, header not counted)
+    upload_rows: dict[str, int] = {}
+    for text, number in zip(lenient.texts, numbers):
+        upload_rows.setdefault(" ".join(text.split()), number)
     findings = audit_rows(
         _subset(evaluated, upload_pos), [upload_rows[" ".join(evaluated.texts[p].split())] for p in upload_pos], labels,
         folds=cfg.folds, oof=(proba[upload_pos], fold_of[upload_pos], fold_models),
