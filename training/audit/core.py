@@ -107,7 +107,7 @@ def cv_labels(label_sets: list[set[str]], labels: list[str], folds: int) -> tupl
     for label in labels:
         pos, neg = counts[label], len(label_sets) - counts[label]
         if pos < folds or neg < folds:
-            warnings.append(f"label {label!r}: {pos} positive / {neg} negative row(s), fewer than --folds {folds}; not audited (add rows tagged {label!r})")
+            warnings.append(f"label {label!r}: {pos} positive / {neg} negative row(s), fewer than the {folds} folds; not audited (add rows tagged {label!r})")
         else:
             kept.append(label)
     return kept, warnings
