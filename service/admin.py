@@ -8,12 +8,14 @@ from flask import Response, current_app
 
 from training import artifacts
 from training.data import write_csv
-from training.errors import ModelError, ModelNotFound
-from training.jobs import report_path, rows_to_csv, submit
+from training.audit.job import submit_audit
+from training.errors import ModelError, ModelNotFound, TaxonomyError
+from training.gate import GateConfig
+from training.jobs import label_set, report_path, rows_to_csv, submit
 from training.jsonout import job_json, review_item_json
 from training.pipeline import check_params
 from training.store import DataDirError
-from training.taxonomy import label_ids
+from training.taxonomy import parse_taxonomy
 
 from . import body, schemas
 from .auth import admin_auth
@@ -63,9 +65,78 @@ def train(data):
         params = check_params(params) if params else None
     except ValueError as exc:
         raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
+    taxonomy = _taxonomy(data["taxonomy"]) if data.get("taxonomy") not in (None, "") else None
+    gate = _json_object(data.get("gate"), "gate", "folds")
     options = {"base": data["base"], "activate": data["activate"], "params": params, "include_feedback": data["include_feedback"], "bytes": len(raw)}
+    if taxonomy:
+        options["taxonomy"] = [label.id for label in taxonomy]
+    if gate:
+        try:
+            GateConfig.from_params(_settings(), gate)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_field", str(exc), field="gate") from None
+        options["gate"] = gate
     feedback = _feedback_csv().encode("utf-8") if data["include_feedback"] else None
-    job_id = submit(_store(), _settings(), raw, options, feedback)
+    job_id = submit(_store(), _settings(), raw, options, feedback, taxonomy)
+    return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
+
+
+def _json_object(value, field: str, example: str):
+    """A form field's JSON text or a JSON body's object; None when absent; else 400 naming the field."""
+    if isinstance(value, str):
+        value = body.parse_json(value, example, field=field) if value.strip() else None
+    if value is not None and not isinstance(value, dict):
+        raise ApiError(400, "invalid_field", f"{field} must be a JSON object like {{\"{example}\": 2}}", field=field)
+    return value
+
+
+MAX_TAXONOMY_BYTES = 256 * 1024
+
+
+def _taxonomy(value):
+    """The uploaded label set (file, TOML/JSON text, or JSON object), checked; 400 naming the problem."""
+    import json as _json
+
+    if hasattr(value, "read"):
+        raw = value.read(MAX_TAXONOMY_BYTES + 1)
+        if len(raw) > MAX_TAXONOMY_BYTES:
+            raise ApiError(413, "too_large", f"taxonomy file is over {MAX_TAXONOMY_BYTES} bytes", field="taxonomy")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_field", "taxonomy file is not UTF-8 text; save it as UTF-8", field="taxonomy") from None
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, (dict, list)):
+        text = _json.dumps(value, ensure_ascii=False)
+    else:
+        raise ApiError(400, "invalid_field", "taxonomy must be a file, TOML text or a JSON object {\"label\": [...]}", field="taxonomy")
+    try:
+        return parse_taxonomy(text, "taxonomy")
+    except TaxonomyError as exc:
+        raise ApiError(400, "invalid_field", str(exc), field="taxonomy") from None
+
+
+@bp.post("/audit")
+@require_admin
+@bp.input(schemas.AuditIn, location="form_and_files", arg_name="data", example=schemas.AUDIT_EXAMPLE)
+@bp.output(schemas.JobAccepted, status_code=202, description="Audit accepted; poll its url (GET /jobs/<id>); its HTML at /jobs/<id>/report",
+           example=schemas.JOB_ACCEPTED_EXAMPLE)
+@bp.doc(tags=["Model lifecycle"], summary="Audit a labeled CSV for likely label errors (async)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
+def audit(data):
+    """Returns 202 with a job id; the finished job's report holds the ranked findings (most suspicious first)."""
+    if "file" in data:
+        raw = data["file"].read()
+    else:
+        for i, row in enumerate(data["rows"]):
+            check_text(row["text"], f"rows.{i}.text", allow_empty=True)
+        raw = rows_to_csv(data["rows"])
+    params = _json_object(data.get("params"), "params", "C")
+    try:
+        params = check_params(params) if params else None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
+    job_id = submit_audit(_store(), _settings(), raw, {"kind": "audit", "folds": data["folds"], "params": params, "bytes": len(raw)})
     return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
 
 
@@ -150,7 +221,7 @@ def feedback(data):
     """Store a person's corrected tags for a text (deduplicated; later corrections win)."""
     text, labels = data["text"], data["labels"]
     check_text(text, "text")  # the same limits as /classify: a huge text would break training
-    allowed = label_ids(_settings().taxonomy_path)
+    allowed = _active_labels()
     unknown = [l for l in labels if l not in allowed]
     if unknown:
         raise ApiError(400, "invalid_field", f"unknown label {unknown[0]!r}; labels: {', '.join(allowed)}", field="labels")
@@ -166,6 +237,15 @@ def delete_feedback(feedback_id: int):
     if not _store().delete_feedback(feedback_id):
         raise ApiError(404, "no_such_feedback", f"no correction {feedback_id}; GET /feedback/export lists them (id fbN is N)")
     return {"deleted": feedback_id}
+
+
+def _active_labels() -> list[str]:
+    """Label ids of the active model (its own label set), else of labels/taxonomy.toml."""
+    try:
+        active = artifacts.active_version(_settings().models_dir)
+    except ModelError:
+        active = None
+    return [label.id for label in label_set(_settings(), active)]
 
 
 def _feedback_csv() -> str:

@@ -11,7 +11,7 @@ from training import artifacts
 from training.errors import ModelError
 from training.pages.entities import extract_entities
 from training.pages.segment import segment
-from training.taxonomy import load_taxonomy
+from training.taxonomy import from_meta, load_taxonomy
 
 from . import schemas
 from .auth import read_auth
@@ -105,8 +105,13 @@ def _tagger():
 @bp.output(schemas.LabelsOut, example=schemas.LABELS_EXAMPLE)
 @bp.doc(tags=["Tagging"], summary="The labels: ids, Chinese names, definitions")
 def labels():
-    """The taxonomy: label ids, Chinese names, definitions."""
-    return {"labels": [label.to_dict() for label in load_taxonomy(_settings().taxonomy_path)]}
+    """The active model's labels: ids, Chinese names, definitions (labels/taxonomy.toml when no model is loaded)."""
+    try:
+        tagger = current_tagger()
+        meta = {**tagger.meta, "labels": tagger.labels}  # the classifier's own labels are the truth
+    except ModelError:
+        return {"labels": [label.to_dict() for label in load_taxonomy(_settings().taxonomy_path)]}
+    return {"labels": [label.to_dict() for label in from_meta(meta, _settings().taxonomy_path)]}
 
 
 @bp.get("/models")

@@ -62,11 +62,29 @@ class TrainIn(Schema):
     activate = String(load_default="if_better", validate=OneOf(["never", "if_better", "always"]))
     include_feedback = Boolean(load_default=False, metadata={"description": "Add the stored corrections (POST /feedback) to the training rows."})
     params = Raw(allow_none=True, metadata={"description": "Hyper-parameters as a JSON object (or its text in a form field), e.g. {\"C\": 2}."})
+    taxonomy = Raw(metadata={"description": "The new model's label set, in labels/taxonomy.toml's format: a multipart file (TOML or JSON), "
+                                             "or in a JSON body the TOML text or an object {\"label\": [{id, name, definition, terms, ...}]}. "
+                                             "It lists every label the new model has: labels it omits are dropped, new ones added."})
+    gate = Raw(allow_none=True, metadata={"description": "Quality-gate options as a JSON object: folds, repeats, min_rows, min_support, bootstrap."})
 
     @validates_schema
     def _one_source(self, data, **kwargs):
         if ("file" in data) == ("rows" in data):
             raise ValidationError("send exactly one of a CSV file (multipart field 'file': curl -F file=@my.csv) or JSON 'rows'", "file")
+
+
+class AuditIn(Schema):
+    """Multipart (file + fields) or a JSON object (rows + fields)."""
+
+    file = File(metadata={"description": "The labeled CSV to audit (columns text,labels; optional id,title)."})
+    rows = List(Nested(TrainRow), validate=Length(min=1, max=100_000), metadata={"description": "JSON alternative to file: the rows."})
+    folds = Integer(load_default=5, validate=Range(2, 10), metadata={"description": "Cross-validation folds (2 to 10)."})
+    params = Raw(allow_none=True, metadata={"description": "Hyper-parameters as a JSON object (or its text in a form field)."})
+
+    @validates_schema
+    def _one_source(self, data, **kwargs):
+        if ("file" in data) == ("rows" in data):
+            raise ValidationError("send exactly one of a CSV file (multipart field 'file') or JSON 'rows'", "file")
 
 
 class FeedbackIn(Schema):
@@ -181,6 +199,7 @@ class LabelOut(Schema):
     definition = String()
     includes = List(String())
     excludes = List(String())
+    colour = String(metadata={"description": "Display colour (#rrggbb) where the label set gives one."})
 
 
 class LabelsOut(Schema):
@@ -311,6 +330,7 @@ MODEL_DETAIL_EXAMPLE = {
 # Multipart: curl -F file=@mine.csv -F base=corpus -F activate=if_better ... (a JSON body {"rows": [...]} works too).
 TRAIN_EXAMPLE = {"file": "text,labels\n青石县人民检察院对涉嫌诈骗的李某依法批准逮捕。,procuratorate\n区人民法院公开宣判一起合同诈骗案。,courts\n",
                  "base": "corpus", "activate": "if_better", "include_feedback": True}
+AUDIT_EXAMPLE = {"file": TRAIN_EXAMPLE["file"], "folds": 5}
 JOB_ACCEPTED_EXAMPLE = {"id": "9f2c4e1ab37d", "state": "queued", "url": "/jobs/9f2c4e1ab37d"}
 JOB_EXAMPLE = {"id": "9f2c4e1ab37d", "state": "done", "progress": 1.0, "message": f"model {_VERSION} activated",
                "version": _VERSION, "options": {"base": "corpus", "activate": "if_better"}, "errors": None,

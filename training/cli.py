@@ -13,7 +13,7 @@ import click
 from . import artifacts
 from .config import METRICS_PREFIX, get_settings
 from .errors import TaggerError
-from .taxonomy import label_ids, load_taxonomy
+from .taxonomy import label_ids, load_taxonomy, to_meta
 
 
 def translated(func):
@@ -44,8 +44,9 @@ def main() -> None:
 
 @main.command()
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--taxonomy", "taxonomy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Check against this label set (default labels/taxonomy.toml).")
 @translated
-def validate(csv_path: Path) -> None:
+def validate(csv_path: Path, taxonomy_file: Path | None = None) -> None:
     """Check a labeled CSV without training: every problem, one per line, then a count.
 
     \b
@@ -56,7 +57,7 @@ def validate(csv_path: Path) -> None:
     from .errors import DataError
 
     settings = get_settings()
-    labels = label_ids(settings.taxonomy_path)
+    labels = label_ids(taxonomy_file or settings.taxonomy_path)
     try:
         dataset = read_csv(csv_path, labels, max_problems=10**9)
     except DataError as exc:
@@ -74,19 +75,24 @@ def validate(csv_path: Path) -> None:
 
 @main.command()
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("more_csv", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "--models-dir", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Models directory (default: TAGGER_MODELS_DIR or the repo's models/, as every command).")
 @click.option("--version", "version", help="Version name (default: UTC time + random suffix).")
 @click.option("--activate/--no-activate", default=True, show_default=True, help="Make the new version the active one.")
 @click.option("--cv/--no-cv", "run_cv", default=False, show_default=True, help="Also report whole-pipeline 5-fold CV metrics (about 10x the fit time).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Hyper-parameter override, e.g. --param C=2.")
+@click.option("--taxonomy", "taxonomy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The new model's label set (labels/taxonomy.toml's format, TOML or JSON): every label it has.")
 @translated
-def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: bool, run_cv: bool, params: tuple[str, ...]) -> None:
-    """Train a model from a labeled CSV (columns text,labels; optional id,title).
+def train(csv_path: Path, more_csv: tuple[Path, ...], out_dir: Path | None, version: str | None, activate: bool, run_cv: bool,
+          params: tuple[str, ...], taxonomy_file: Path | None = None) -> None:
+    """Train a model from labeled CSVs (columns text,labels; optional id,title); several CSVs are joined.
 
     \b
     Examples:
       legal-tagger train labels/corpus.csv
       legal-tagger train my.csv --models-dir /srv/tagger/models --no-activate
+      legal-tagger train labels/corpus.csv labels/examples/judicial_admin.csv --taxonomy labels/examples/taxonomy_judicial_admin.toml
     """
     from . import pipeline as model_pipeline
     from .data import read_csv
@@ -95,30 +101,30 @@ def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: b
 
     settings = get_settings()
     out_dir = out_dir or settings.writable_models_dir()
-    labels = label_ids(settings.taxonomy_path)
+    taxonomy_path = taxonomy_file or settings.taxonomy_path
+    taxonomy = load_taxonomy(taxonomy_path)
+    labels = [label.id for label in taxonomy]
     overrides = dict(p.split("=", 1) for p in params if "=" in p)
     bad = [p for p in params if "=" not in p]
     if bad:
         raise click.ClickException(f"--param {bad[0]!r} must look like NAME=VALUE")
     checked = model_pipeline.check_params(overrides)
-    dataset = read_csv(csv_path, labels)
+    dataset = _read_training_csvs([csv_path, *more_csv], labels)
     for warning in dataset.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for label in labels:
-        n = sum(label in s for s in dataset.labels)
-        if n < FEW_POSITIVES:
-            click.echo(f"warning: label {label!r}: only {n} positive rows; with fewer than {FEW_POSITIVES} its scores are unreliable", err=True)
     metrics = {}
     if run_cv:
         with _progress("cross-validating", checked["cv"]) as bar:
             cv = model_pipeline.cross_validate(dataset, labels, overrides, folds=checked["cv"], progress=lambda i, n: bar.update(1))
         click.echo(format_report(cv, "cross-validation on the training CSV"), err=True)
         metrics["cv"] = cv
+    _warn_small_labels(dataset, labels, metrics.get("cv"))
     click.echo("fitting the final model…", err=True)
-    pipe, info = model_pipeline.fit(dataset, labels, overrides)
+    pipe, info = model_pipeline.fit(dataset, labels, overrides, taxonomy_path)
     meta = {
         "labels": labels,
-        "label_names": {label.id: label.name for label in load_taxonomy(settings.taxonomy_path)},
+        "label_names": {label.id: label.name for label in taxonomy},
+        "taxonomy": to_meta(taxonomy),
         "thresholds": info["thresholds"],
         "params": info["params"],
         "metrics": metrics,
@@ -133,6 +139,81 @@ def train(csv_path: Path, out_dir: Path | None, version: str | None, activate: b
     if activate:
         artifacts.set_active(out_dir, path.name)
     click.echo(f"saved {path}{' (active)' if activate else ''}; thresholds {info['thresholds']}")
+
+
+@main.command()
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, most suspicious first.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 10), help="Cross-validation folds for the out-of-fold scores.")
+@click.option("--top", default=0, type=click.IntRange(0), help="Print only the first N findings (0: all).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Hyper-parameter override, e.g. --param C=2.")
+@click.option("--taxonomy", "taxonomy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Label set whose terms feed the cue features (default labels/taxonomy.toml).")
+@translated
+def audit(csv_path: Path, as_json: bool, folds: int, top: int, params: tuple[str, ...], taxonomy_file: Path | None) -> None:
+    """Rank rows whose labels look wrong (confident learning on out-of-fold scores), conflicting duplicates, too-short rows.
+
+    Rows are the CSV's data rows, 1-based, header not counted.
+
+    \b
+    Example:
+      legal-tagger audit my.csv --json > findings.jsonl
+    """
+    from .audit import audit_rows, read_rows
+
+    overrides = dict(p.split("=", 1) for p in params if "=" in p)
+    data, rows, warnings = read_rows(csv_path)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    with _progress("cross-validating", folds) as bar:
+        result = audit_rows(data, rows, folds=folds, params=overrides, taxonomy_path=str(taxonomy_file) if taxonomy_file else None,
+                            progress=lambda i, n: bar.update(1))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    findings = result.findings[:top] if top else result.findings
+    for f in findings:
+        if as_json:
+            click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"row {f.row}\t{f.kind}\t{f.label or '-'}\t{f.score:.3f}\t{'|'.join(f.given) or '(none)'}\t{f.detail}\t{f.text}")
+    click.echo(f"{len(result.findings)} finding(s) in {len(data)} rows: " + ", ".join(f"{k}={v}" for k, v in result.summary["by_kind"].items()), err=True)
+
+
+def _read_training_csvs(paths: list[Path], labels: list[str]):
+    """One dataset from one or more CSVs (later duplicates of a text are dropped); label floor checked on the whole."""
+    from .data import MIN_PER_LABEL, Dataset, label_count_problems, read_csv
+    from .errors import DataError
+
+    if len(paths) == 1:
+        return read_csv(paths[0], labels)
+    parts = [read_csv(path, labels, min_per_label=0) for path in paths]
+    seen: set[str] = set()
+    merged = Dataset([], [], [], [], sha256="+".join(p.sha256[:12] for p in parts), warnings=[w for p in parts for w in p.warnings])
+    for path, part in zip(paths, parts):
+        for text, tags, row_id in zip(part.texts, part.labels, part.ids):
+            key = " ".join(text.split())
+            if key in seen:
+                merged.warnings.append(f"{path.name} row {row_id}: same text as an earlier file's row; ignored")
+                continue
+            seen.add(key)
+            merged.texts.append(text)
+            merged.labels.append(tags)
+            merged.ids.append(row_id)
+            merged.optional.append(set())
+    problems = label_count_problems(merged.labels, labels, MIN_PER_LABEL)
+    if problems:
+        raise DataError("training rows: " + "; ".join(problems), problems)
+    return merged
+
+
+def _warn_small_labels(dataset, labels: list[str], cv: dict | None) -> None:
+    """Warn about labels under 30 positive rows, with their cross-validated F1 when --cv measured it."""
+    from .gate import WARN_BELOW
+
+    for label in labels:
+        n = sum(label in tags for tags in dataset.labels)
+        if n < WARN_BELOW:
+            f1 = f"cross-validated F1 {cv['per_label'][label]['f1']:.3f}" if cv else "add --cv to measure its F1"
+            click.echo(f"warning: label {label!r}: only {n} positive row(s), fewer than {WARN_BELOW}; {f1}; add rows tagged {label!r}", err=True)
 
 
 def _load_tagger(version: str | None, models_dir: Path | None = None):

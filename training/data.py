@@ -174,7 +174,8 @@ def read_csv(
         if unknown:
             problems.append(
                 f"row {row}: unknown label(s) {', '.join(map(repr, unknown))}; "
-                f"use only {', '.join(allowed)} joined with '|'"
+                f"use only {', '.join(allowed)} joined with '|', or define the new label in a taxonomy file "
+                f"(legal-tagger train --taxonomy FILE, POST /train field taxonomy)"
             )
             continue
         key = " ".join(body.split())

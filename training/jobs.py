@@ -12,7 +12,6 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,34 +22,17 @@ from .errors import DataError, ModelError, TaggerError
 from .evaluate import score
 from .store import DataDirError, Store, data_dir_error
 from .tagger import Tagger
-from .taxonomy import label_ids, load_taxonomy
+from .gate import GateConfig, decide, evaluate_candidate, label_warnings
+from .taxonomy import Label, from_meta, load_taxonomy, to_meta, write_taxonomy
 
 log = logging.getLogger(__name__)
 
 ACTIVATE_POLICIES = ("never", "if_better", "always")
 BASES = ("upload", "corpus")
-HOLDOUT_SHARE = 0.2
+HOLDOUT_SHARE = 0.2  # split_holdout (kept for callers); the gate itself cross-validates (training/gate.py)
 MIN_HOLDOUT = 5
 TRAINING_COPY = "training.csv"
 FEEDBACK_SOURCE = "feedback set (the stored corrections, GET /feedback/export)"
-
-
-@dataclass(frozen=True)
-class Gate:
-    """Quality gate: macro-F1 may not drop more than `macro_margin`; no label more than `label_drop`."""
-
-    macro_margin: float = 0.0
-    label_drop: float = 0.05
-
-    def check(self, new: dict, old: dict) -> tuple[bool, list[str]]:
-        reasons = []
-        if new["macro_f1"] < old["macro_f1"] - self.macro_margin:
-            reasons.append(f"macro-F1 {new['macro_f1']:.3f} < active {old['macro_f1']:.3f} - margin {self.macro_margin}")
-        for label, m in new["per_label"].items():
-            before = old["per_label"][label]["f1"]
-            if m["f1"] < before - self.label_drop:
-                reasons.append(f"{label} F1 {m['f1']:.3f} < active {before:.3f} - {self.label_drop}")
-        return not reasons, reasons
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> bytes:
@@ -67,7 +49,8 @@ def upload_path(settings: Settings, job_id: str) -> Path:
     return settings.data_dir / "uploads" / f"{job_id}.csv"
 
 
-def submit(store: Store, settings: Settings, raw: bytes, options: dict[str, Any], feedback: bytes | None = None) -> str:
+def submit(store: Store, settings: Settings, raw: bytes, options: dict[str, Any], feedback: bytes | None = None,
+           taxonomy: tuple[Label, ...] | None = None) -> str:
     """Record a job, keep its upload, train in a background thread; the job id.
 
     If the upload cannot be written the job is marked failed at once (never left queued) and
@@ -83,7 +66,7 @@ def submit(store: Store, settings: Settings, raw: bytes, options: dict[str, Any]
         error = data_dir_error(settings.data_dir, exc)
         store.update_job(job_id, state="failed", message=f"the upload could not be saved: {error}; submit it again"[:500])
         raise DataDirError(f"job {job_id} failed: {error}") from None
-    threading.Thread(target=run_job, args=(store, job_id, settings, raw, options, feedback), name=f"train-{job_id}", daemon=True).start()
+    threading.Thread(target=run_job, args=(store, job_id, settings, raw, options, feedback, taxonomy), name=f"train-{job_id}", daemon=True).start()
     return job_id
 
 
@@ -208,23 +191,26 @@ def report_path(settings: Settings, job_id: str) -> Path:
     return settings.data_dir / "reports" / f"{job_id}.html"
 
 
-def _write_job_report(settings: Settings, job_id: str, held: Dataset, results, labels, report: dict, thresholds) -> None:
+def _write_job_report(settings: Settings, job_id: str, held: Dataset, results, labels, report: dict, thresholds, extra_html: str = "") -> None:
     from .report import render_report_html
 
     path = report_path(settings, job_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = render_report_html(held.texts, held.labels, None, results, labels, report, title=f"训练任务 {job_id} · 留出集", thresholds=thresholds)
+    html = render_report_html(held.texts, held.labels, None, results, labels, report, title=f"训练任务 {job_id} · 交叉验证", thresholds=thresholds)
+    if extra_html:  # the gate and audit sections, in their own small renderer (training/audit/html.py)
+        html = html.replace("</body>", extra_html + "</body>", 1) if "</body>" in html else html + extra_html
     path.write_text(html, encoding="utf-8")
 
 
-def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None = None) -> None:
+def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None = None,
+            taxonomy: tuple[Label, ...] | None = None) -> None:
     """Run one training job to a terminal state; never raises (errors land in the job record)."""
     lock_path = settings.data_dir / "train.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time; waiting jobs stay "queued"
-            _run(store, job_id, settings, upload, options, feedback)
+            _run(store, job_id, settings, upload, options, feedback, taxonomy)
     except DataError as exc:  # the message starts with its source: upload, feedback set or a model's corpus
         store.update_job(job_id, state="failed", message=str(exc)[:500], errors=exc.problems[:200])
     except (TaggerError, ValueError) as exc:
@@ -234,59 +220,109 @@ def run_job(store: Store, job_id: str, settings: Settings, upload: bytes, option
         store.update_job(job_id, state="failed", message=f"internal error: {type(exc).__name__}: {exc}"[:500])
 
 
-def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None) -> None:
+def _keep_only(dataset: Dataset, labels: list[str]) -> Dataset:
+    """The dataset with labels outside `labels` removed (labels the new label set drops)."""
+    keep = set(labels)
+    return Dataset(dataset.texts, [tags & keep for tags in dataset.labels], dataset.ids)
+
+
+def label_set(settings: Settings, active: str | None) -> tuple[Label, ...]:
+    """The active model's label set (from its metadata; older models: labels/taxonomy.toml)."""
+    if active:
+        try:
+            return from_meta(artifacts.read_meta(settings.models_dir, active), settings.taxonomy_path)
+        except ModelError:
+            pass
+    return load_taxonomy(settings.taxonomy_path)
+
+
+def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: dict[str, Any], feedback: bytes | None,
+         custom: tuple[Label, ...] | None = None) -> None:
+    from .audit import audit_rows, read_rows
+    from .audit.html import render_gate_and_audit
+
     t0 = time.perf_counter()
-    labels = label_ids(settings.taxonomy_path)
     models_dir = settings.writable_models_dir()
     fail_orphaned_jobs(store, models_dir)  # jobs of a dead worker: recorded here, not in read-only views
     remove_failed_uploads(store, settings)
     store.update_job(job_id, state="validating", progress=0.05, message="checking the rows")
-    data = read_csv(upload, labels, min_per_label=0, name="upload")
-    extra = read_csv(feedback, labels, min_per_label=0, name=FEEDBACK_SOURCE) if feedback else None
     try:
         active = artifacts.active_version(models_dir)
     except ModelError:
         active = None
+    before = label_set(settings, active)
+    taxonomy = custom or before
+    labels = [label.id for label in taxonomy]
+    old = [label.id for label in before]
+    tax_path = None if taxonomy == load_taxonomy(settings.taxonomy_path) else str(
+        write_taxonomy(taxonomy, settings.data_dir / "uploads" / f"{job_id}.taxonomy.json"))
+    data = read_csv(upload, labels, min_per_label=0, name="upload")
+    wider = list(dict.fromkeys(old + labels))  # older rows may carry labels the new set drops
+    extra = _keep_only(read_csv(feedback, wider, min_per_label=0, name=FEEDBACK_SOURCE), labels) if feedback else None
     base = None
     if options["base"] == "corpus":
         if not active:
             raise DataError("base=corpus needs an active model; train with base=upload")
-        base = read_csv(corpus_of(models_dir, active, settings.corpus_path), labels, min_per_label=0, name=f"training data of model {active}")
-    train_idx, held_idx = split_holdout(data)
-    parts = [p for p in (base, _subset(data, train_idx), extra) if p is not None]
-    train = _merge(*parts)
+        base = _keep_only(read_csv(corpus_of(models_dir, active, settings.corpus_path), wider, min_per_label=0,
+                                   name=f"training data of model {active}"), labels)
+    train = _merge(*[p for p in (base, data, extra) if p is not None])
     too_few = label_count_problems(train.labels, labels, MIN_PER_LABEL)
     if too_few:
         raise DataError("training rows: " + "; ".join(too_few) + " (add rows, or use base=corpus)", too_few)
-    store.update_job(job_id, state="training", progress=0.2, message=f"training on {len(train)} rows")
-    model, info = pipeline.fit(train, labels, options.get("params"))
-    store.update_job(job_id, state="evaluating", progress=0.8, message=f"scoring on {len(held_idx)} held-out rows")
-    report: dict[str, Any] = {"rows": {"train": len(train), "held_out": len(held_idx), "upload": len(data),
-                                       "base": len(base) if base else 0, "feedback": len(extra) if extra else 0},
-                              "active_before": active, "thresholds": info["thresholds"], "fit_seconds": info["fit_seconds"]}
-    gate_ok, reasons = False, ["no held-out rows (upload at least 25 rows to evaluate)"]
-    if held_idx:
-        held = _subset(data, held_idx)
-        tagger = Tagger(model, {"version": "candidate", "thresholds": info["thresholds"]})
-        held_results = tagger.classify(held.texts, explain=8)
-        report["new"] = score(held.labels, [set(r.labels) for r in held_results], labels)
-        _write_job_report(settings, job_id, held, held_results, labels, report["new"], tagger.thresholds)
-        if active:
-            old_model, _ = artifacts.load_model(models_dir, active)
-            report["active"] = score(held.labels, pipeline.predict_sets(old_model, held.texts), labels)
-            gate = Gate(settings.gate_macro_margin, settings.gate_label_drop)
-            gate_ok, reasons = gate.check(report["new"], report["active"])
-        else:
-            gate_ok, reasons = True, []
-    report["gate"] = {"passed": gate_ok, "reasons": reasons}
+    cfg = GateConfig.from_params(settings, options.get("gate"))
+    uploaded = {" ".join(t.split()) for t in data.texts}
+    eval_idx = [i for i, t in enumerate(train.texts) if " ".join(t.split()) in uploaded]
+    scope = "upload"
+    if len(eval_idx) < cfg.min_rows and base is not None:
+        eval_idx, scope = list(range(len(train))), "base+upload"  # a small upload: evaluate on everything
+    active_model = artifacts.load_model(models_dir, active)[0] if active else None
+    store.update_job(job_id, state="evaluating", progress=0.1,
+                     message=f"cross-validating on {len(eval_idx)} rows ({cfg.repeats}x{cfg.folds}-fold)")
+    evaluation = evaluate_candidate(
+        train, eval_idx, labels, options.get("params"), tax_path, cfg, active_model,
+        progress=lambda i, n: store.update_job(job_id, progress=round(0.1 + 0.6 * i / n, 3)),
+        explain=lambda model, texts: Tagger(model, {"version": "candidate"}).classify(texts, explain=8),
+    )
+    decision, gate_ok, reasons, sentence = decide(evaluation, cfg, active_model is not None)
+    evaluated = _subset(train, eval_idx)
+    results = evaluation.pop("results")
+    proba, fold_of, fold_models = evaluation.pop("oof")
+    upload_pos = [p for p, i in enumerate(eval_idx) if " ".join(train.texts[i].split()) in uploaded]
+    lenient, numbers, _ = read_rows(upload, "upload")  # the CSV's data row numbers (1-based, header not counted)
+    upload_rows: dict[str, int] = {}
+    for text, number in zip(lenient.texts, numbers):
+        upload_rows.setdefault(" ".join(text.split()), number)
+    findings = audit_rows(
+        _subset(evaluated, upload_pos), [upload_rows[" ".join(evaluated.texts[p].split())] for p in upload_pos], labels,
+        folds=cfg.folds, oof=(proba[upload_pos], fold_of[upload_pos], fold_models),
+    ) if upload_pos else None
+    store.update_job(job_id, state="training", progress=0.75, message=f"training on {len(train)} rows")
+    model, info = pipeline.fit(train, labels, options.get("params"), tax_path)
+    shared = [label for label in labels if label in old]
+    report: dict[str, Any] = {"rows": {"train": len(train), "held_out": len(eval_idx), "evaluated": len(eval_idx), "evaluated_on": scope,
+                                       "upload": len(data), "base": len(base) if base else 0, "feedback": len(extra) if extra else 0,
+                                       "per_label": {label: sum(label in tags for tags in train.labels) for label in labels}},
+                              "active_before": active, "thresholds": info["thresholds"], "fit_seconds": info["fit_seconds"],
+                              "labels": {"new": [l for l in labels if l not in old], "dropped": [l for l in old if l not in labels], "shared": shared}}
+    report["new"] = score(evaluated.labels, [set(r.labels) for r in results], labels)
+    if active_model is not None:
+        report["active"] = score(evaluated.labels, pipeline.predict_sets(active_model, evaluated.texts), shared)
+    report["evaluation"] = evaluation
+    report["warnings"] = label_warnings(evaluation)
+    report["gate"] = {"passed": gate_ok, "decision": decision, "reasons": reasons, "sentence": sentence}
+    if findings is not None:
+        report["audit"] = {**findings.to_dict(top=10), "total": len(findings.findings)}
+    _write_job_report(settings, job_id, evaluated, results, labels, report["new"], Tagger(model, {}).thresholds,
+                      render_gate_and_audit(report, {label.id: label.name for label in taxonomy}))
     meta = {
         "labels": labels,
-        "label_names": {label.id: label.name for label in load_taxonomy(settings.taxonomy_path)},
+        "label_names": {label.id: label.name for label in taxonomy},
+        "taxonomy": to_meta(taxonomy),
         "thresholds": info["thresholds"],
         "params": info["params"],
-        "metrics": {"held_out": report.get("new")},
+        "metrics": {"cv": report["new"], "gate": {k: evaluation[k] for k in ("rows", "folds", "repeats", "per_label")}},
         "training": {"file": TRAINING_COPY, "sha256": hashlib.sha256(upload).hexdigest(), "rows": len(train),
-                     "job": job_id, "base": options["base"], "parent": active},
+                     "job": job_id, "base": options["base"], "parent": active, "per_label": report["rows"]["per_label"]},
     }
     path = artifacts.save_model(model, meta, models_dir, extra_files={TRAINING_COPY: rows_to_csv(
         [{"text": t, "labels": sorted(l)} for t, l in zip(train.texts, train.labels)])})
@@ -299,4 +335,4 @@ def _run(store: Store, job_id: str, settings: Settings, upload: bytes, options: 
     if skipped:
         report["prune_skipped"] = skipped
     store.update_job(job_id, state="done", progress=1.0, version=path.name, report=report,
-                     message=f"model {path.name} {'activated' if activated else 'saved, not activated'}")
+                     message=f"model {path.name} {'activated' if activated else 'saved, not activated'}: {sentence}"[:500])

@@ -119,10 +119,13 @@ def cross_validate(
     return score(dataset.labels, predicted, labels)  # type: ignore[arg-type]
 
 
-def fit(dataset: Dataset, labels: list[str], params: dict[str, Any] | None = None) -> tuple[Pipeline, dict]:
-    """Fit the pipeline on all rows; return it with timing and the tuned thresholds."""
+def fit(dataset: Dataset, labels: list[str], params: dict[str, Any] | None = None, taxonomy_path: str | None = None) -> tuple[Pipeline, dict]:
+    """Fit the pipeline on all rows; return it with timing and the tuned thresholds.
+
+    taxonomy_path: the label set whose terms feed the cue features (default: labels/taxonomy.toml).
+    """
     started = time.perf_counter()
-    pipeline = build_pipeline(labels, params)
+    pipeline = build_pipeline(labels, params, None if taxonomy_path is None else str(taxonomy_path))
     with explained_fit(dataset, check_params(params)):
         pipeline.fit(dataset.texts, indicator(dataset.labels, labels))
     classifier = pipeline.named_steps["classify"]

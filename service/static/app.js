@@ -104,6 +104,7 @@
   function loadLabels() {
     return api("/labels", { token: "" }).then(function (res) {
       if (!res.ok || !res.data) return;
+      state.labels = [];  // the active model's label set: a new model may add or drop labels
       res.data.labels.forEach(function (label) {
         state.labels.push(label.id);
         state.names[label.id] = label.name || label.id;
@@ -518,7 +519,7 @@
         var data = res.data;
         var articles = data.articles || [{ kind: "article", title: "", byline: "", text: text, whole: true,
           labels: data.labels, scores: data.scores, explain: data.explain, entities: data.entities }];
-        var ready = data.model && data.model !== state.metaVersion ? loadMeta(data.model).catch(function () {}) : Promise.resolve();
+        var ready = data.model && data.model !== state.metaVersion ? loadMeta(data.model).then(loadLabels).catch(function () {}) : Promise.resolve();
         return ready.then(function () {
           render(articles);
           state.lastText = text;
