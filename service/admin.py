@@ -50,21 +50,7 @@ def _data_dir_unavailable(error: DataDirError):
 @bp.doc(tags=["Model lifecycle"], summary="Start a training job (multipart CSV upload, or JSON rows)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
 def train(data):
     """Returns 202 with the job id; poll GET /jobs/<id>. A JSON body {"rows": [...], ...} works too."""
-    if "file" in data:
-        raw = data["file"].read()
-    else:
-        for i, row in enumerate(data["rows"]):
-            check_text(row["text"], f"rows.{i}.text", allow_empty=True)
-        raw = rows_to_csv(data["rows"])
-    params = data.get("params")
-    if isinstance(params, str):
-        params = body.parse_json(params, "C", field="params") if params.strip() else None
-    if params is not None and not isinstance(params, dict):
-        raise ApiError(400, "invalid_field", "params must be a JSON object like {\"C\": 2}", field="params")
-    try:
-        params = check_params(params) if params else None
-    except ValueError as exc:
-        raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
+    raw, params = _upload(data), _params(data)
     taxonomy = _taxonomy(data["taxonomy"]) if data.get("taxonomy") not in (None, "") else None
     gate = _json_object(data.get("gate"), "gate", "folds")
     options = {"base": data["base"], "activate": data["activate"], "params": params, "include_feedback": data["include_feedback"], "bytes": len(raw)}
@@ -88,6 +74,24 @@ def _json_object(value, field: str, example: str):
     if value is not None and not isinstance(value, dict):
         raise ApiError(400, "invalid_field", f"{field} must be a JSON object like {{\"{example}\": 2}}", field=field)
     return value
+
+
+def _upload(data: dict) -> bytes:
+    """The CSV of a /train or /audit request: the uploaded file, or JSON rows written as one."""
+    if "file" in data:
+        return data["file"].read()
+    for i, row in enumerate(data["rows"]):
+        check_text(row["text"], f"rows.{i}.text", allow_empty=True)
+    return rows_to_csv(data["rows"])
+
+
+def _params(data: dict) -> dict | None:
+    """Checked hyper-parameters of a /train or /audit request (None: the defaults)."""
+    params = _json_object(data.get("params"), "params", "C")
+    try:
+        return check_params(params) if params else None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
 
 
 MAX_TAXONOMY_BYTES = 256 * 1024
@@ -125,17 +129,7 @@ def _taxonomy(value):
 @bp.doc(tags=["Model lifecycle"], summary="Audit a labeled CSV for likely label errors (async)", responses=schemas.error_responses(400, 401, 403, 413, 415, 503))
 def audit(data):
     """Returns 202 with a job id; the finished job's report holds the ranked findings (most suspicious first)."""
-    if "file" in data:
-        raw = data["file"].read()
-    else:
-        for i, row in enumerate(data["rows"]):
-            check_text(row["text"], f"rows.{i}.text", allow_empty=True)
-        raw = rows_to_csv(data["rows"])
-    params = _json_object(data.get("params"), "params", "C")
-    try:
-        params = check_params(params) if params else None
-    except ValueError as exc:
-        raise ApiError(400, "invalid_field", f"params: {exc}", field="params") from None
+    raw, params = _upload(data), _params(data)
     job_id = submit_audit(_store(), _settings(), raw, {"kind": "audit", "folds": data["folds"], "params": params, "bytes": len(raw)})
     return {"id": job_id, "state": "queued", "url": f"/jobs/{job_id}"}, 202
 
