@@ -60,3 +60,25 @@ def test_a_slow_view_answers_503_json(settings, monkeypatch):
     app = create_app({"TESTING": True, "TAGGER": dataclasses.replace(settings, request_seconds=0.3)})
     response = app.test_client().post("/segment", json={"text": "法院公开宣判"})
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "timeout"
+
+
+def test_concurrent_requests_each_keep_their_own_budget(app):
+    """One watchdog for the process: a slow request times out while a quick one beside it returns."""
+    outcome = {}
+
+    def slow():
+        with app.app_context():
+            try:
+                run_within(0.3, _spin)
+            except ApiError as exc:
+                outcome["slow"] = exc.code
+
+    def quick():
+        outcome["quick"] = [run_within(5, lambda: n) for n in range(200)][-1]
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert outcome == {"slow": "timeout", "quick": 199}
