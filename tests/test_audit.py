@@ -18,6 +18,8 @@ from test_custom_labels import AUTH, TOKEN, corpus_subset
 
 LABELS = ["policing", "courts", "procuratorate", "legal_publicity"]
 
+from test_lifecycle import wait_job
+
 
 def planted(seed: int = 3, per_label: int = 25, share: float = 0.1):
     """A corpus subset with `share` of its rows' labels flipped or dropped: (rows, planted row numbers)."""
@@ -116,10 +118,7 @@ def test_post_audit_runs_as_a_job_with_ranked_findings_and_a_report(models_dir, 
                            headers=AUTH, content_type="multipart/form-data")
     assert response.status_code == 202, response.get_json()
     job_id = response.get_json()["id"]
-    deadline = time.monotonic() + 300
-    while (job := client.get(f"/jobs/{job_id}", headers=AUTH).get_json())["state"] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
+    job = wait_job(client, job_id, timeout=300, headers=AUTH)
     assert job["state"] == "done", job
     findings = job["report"]["findings"]
     assert findings and findings[0]["score"] >= findings[-1]["score"] and any(f["row"] in truth for f in findings[:10])

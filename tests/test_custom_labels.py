@@ -21,6 +21,7 @@ from training.errors import DataError, TaxonomyError
 from training.jobs import TRAINING_COPY, rows_to_csv
 from training.taxonomy import from_meta, label_ids, load_taxonomy, parse_taxonomy, to_meta
 
+from test_lifecycle import wait_job
 from conftest import LiveServer
 
 EXAMPLES = REPO_ROOT / "labels" / "examples"
@@ -193,11 +194,7 @@ def test_a_label_can_be_dropped_and_its_rows_keep_their_other_labels(base_models
     response = client.post("/train", json={"rows": rows, "taxonomy": {"label": kept}, "base": "corpus", "activate": "always",
                                            "params": FAST, "gate": GATE}, headers=AUTH)
     assert response.status_code == 202, response.get_json()
-    job_id = response.get_json()["id"]
-    deadline = time.monotonic() + 300
-    while (job := client.get(f"/jobs/{job_id}", headers=AUTH).get_json())["state"] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
+    job = wait_job(client, response.get_json()["id"], timeout=300, headers=AUTH)
     assert job["state"] == "done", job
     assert job["report"]["labels"]["dropped"] == ["legal_publicity"]
     assert job["report"]["evaluation"]["dropped"] == ["legal_publicity"]

@@ -52,10 +52,11 @@ def tiny_rows() -> list[dict]:
     return out
 
 
-def wait_job(client, job_id: str, timeout: float = 120) -> dict:
+def wait_job(client, job_id: str, timeout: float = 120, headers: dict | None = None) -> dict:
+    """The job once it is done or failed (polled through a test client)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"/jobs/{job_id}", headers=AUTH).get_json()
+        job = client.get(f"/jobs/{job_id}", headers=headers or AUTH).get_json()
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.1)
