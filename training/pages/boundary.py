@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model.files import read_npz, write_npz
+from ..normalize import is_cjk
 
 MODEL_DIR = Path(__file__).with_name("boundary")
 FORMAT = 1
@@ -52,6 +54,10 @@ FEATURES = (
     "block_first",       # log(1 + length of the first paragraph after) / 5
     "prev_open",         # the body before ends mid-sentence
     "after_page",        # the page prints headlines after their bodies
+    "cohesion",          # cosine of the character bigrams of the last paragraphs before and the first after
+    "head_before",       # share of the headline's bigrams found in the body before it
+    "head_after",        # share of the headline's bigrams found in the body after it
+    "title_after",       # share of the current title's bigrams found in the body after the headline
 )
 
 _NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．])")
@@ -70,10 +76,39 @@ def markup(raw: str) -> str:
     return "#" * min(n, 6)
 
 
+def grams(text: str) -> Counter:
+    """Character bigrams of the CJK runs of a text: the words two passages share, without a dictionary."""
+    return Counter(text[i:i + 2] for i in range(len(text) - 1) if is_cjk(text[i]) and is_cjk(text[i + 1]))
+
+
+def cosine(a: Counter, b: Counter) -> float:
+    """Cosine of two bigram counts (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(n * b[g] for g, n in a.items() if g in b)
+    return dot / math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))
+
+
+def share(part: Counter, whole: Counter) -> float:
+    """Share of part's distinct bigrams that occur in whole (0 when part has none)."""
+    return sum(g in whole for g in part) / len(part) if part else 0.0
+
+
+_cosine = cosine
+
+
 def features(head_raw: list[str], head_sq: str, title_raw: str, title_sq: str, w1: int, w2: int,
              tolerance: int, cosine: float | None, domain_break: float, cur_paras: int,
-             cur_sections: int, block_paras: int, block_first: int, prev_open: bool, after: bool) -> np.ndarray:
-    """The feature vector of one decision, in the order of FEATURES."""
+             cur_sections: int, block_paras: int, block_first: int, prev_open: bool, after: bool,
+             before_text: str = "", after_text: str = "") -> np.ndarray:
+    """The feature vector of one decision, in the order of FEATURES.
+
+    before_text / after_text: the last body paragraphs before the headline and the first after it
+    (bounded by the caller), whose shared words say whether one story goes on.
+    """
+    gb, ga, gh, gt = grams(before_text), grams(after_text), grams(head_sq), grams(title_sq)
     m, tm = markup(head_raw[-1]) if head_raw else "", markup(title_raw) if title_raw else ""
     known = bool(w1 and w2)
     return np.array([
@@ -85,6 +120,7 @@ def features(head_raw: list[str], head_sq: str, title_raw: str, title_sq: str, w
         len(head_sq) / len(title_sq) if title_sq else 0.0, bool(title_sq),
         math.log1p(cur_paras), math.log1p(cur_sections), math.log1p(block_paras), math.log1p(block_first) / 5,
         prev_open, after,
+        _cosine(gb, ga), share(gh, gb), share(gh, ga), share(gt, ga),
     ], dtype=np.float64)
 
 

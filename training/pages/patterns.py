@@ -219,6 +219,7 @@ class PagePatterns:
     domain_min_hits: int = 3
     wrap_width_tolerance: int = 3
     interleave_max_paras: int = 60
+    cohesion_paras: int = 8
     wrap_max_chars: int = 48
 
     def is_column(self, squeezed: str) -> bool:

@@ -678,6 +678,7 @@ class _Builder:
             page[title.start:title.end] if title else "", title.squeezed if title else "",
             w1, w2, pt.wrap_width_tolerance, same, pt.domain_break, paras, cur.sections,
             len(block), len(block[0].squeezed), bool(last is not None and last.open), self.after,
+            "".join(self.recent_body(cur, pt.cohesion_paras)), "".join(p.squeezed for p in islice(block, pt.cohesion_paras)),
         )
         if record is not None:
             record.append((x, last, block[0]))
@@ -686,6 +687,16 @@ class _Builder:
         p = model.prob(x)
         return {"at": at, "headline": headline, "new_article": p >= model.threshold,
                 "model": "boundary", "p_new_article": round(p, 3), "because": model.explain(x)}
+
+    def recent_body(self, cur: _Art, n: int) -> list[str]:
+        """The squeezed text of the article's last n body paragraphs (a bounded window)."""
+        out: list[str] = []
+        for unit in islice(reversed(cur.parts), 2 * n):
+            if unit[0].kind == BODY:
+                out.extend(p.squeezed for p in reversed(unit))
+            if len(out) >= n:
+                break
+        return out[:n]
 
     def orphan_target(self, arts: list[_Art], cur: _Art | None) -> _Art | None:
         """The untitled body a headline printed after it belongs to (splitting one if need be)."""

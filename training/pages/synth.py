@@ -146,6 +146,18 @@ class _Layout:
         }[form]
         return form, text
 
+    def topical(self, stock: str, section: str) -> str:
+        """A section heading made of words of the section it opens ("平安建设 提质效"-like)."""
+        runs = [m for m in re.findall(r"[\u4e00-\u9fff]{4,}", section[:120])]
+        if not runs:
+            return stock
+        run = self.rng.choice(runs)
+        size = self.rng.randint(4, min(8, len(run)))
+        at = self.rng.randint(0, len(run) - size)
+        phrase = run[at:at + size]
+        lead = stock.split(" ")[0] if " " in stock else ""
+        return f"{lead} {phrase}" if lead and self.rng.random() < 0.5 else phrase
+
     def wrap(self, text: str, width: int) -> str:
         """Hard-wrap a paragraph at `width` characters, sometimes with a blank line after a wrap."""
         if width <= 0 or len(text) <= width:
@@ -189,7 +201,10 @@ def _article_blocks(lay: _Layout, idx: int, title: str, text: str) -> tuple[list
     if len(paras) >= 4 and lay.chance("subheads"):  # section headings inside a long article
         heads = r.sample(lay.w["subheads"], 3)
         for at in sorted(r.sample(range(1, len(body)), min(2, len(body) - 1)), reverse=True):
-            body.insert(at, ("subhead", lay.marked(heads.pop(), st["subhead_markup"])))
+            head = heads.pop()
+            if body[at][0] == "body" and r.random() < 0.6:  # a real section heading names what follows
+                head = lay.topical(head, body[at][1])
+            body.insert(at, ("subhead", lay.marked(head, st["subhead_markup"])))
     if lay.chance("repeat") and len(body) >= 2:
         k = r.randrange(len(body))
         if body[k][0] == "body" and len(body[k][1]) >= 12:
