@@ -197,6 +197,7 @@ class PagePatterns:
 
     column_headers: frozenset[str]
     column_patterns: tuple[Pattern, ...]
+    noise: tuple[Pattern, ...]
     case_marker: Pattern
     signoff: Pattern
     signoff_inline: Pattern
@@ -220,7 +221,11 @@ class PagePatterns:
     wrap_width_tolerance: int = 3
     interleave_max_paras: int = 60
     cohesion_paras: int = 8
+    resume_margin: float = 0.15
     wrap_max_chars: int = 48
+
+    def is_noise(self, squeezed: str) -> bool:
+        return any(p.fullmatch(squeezed) for p in self.noise)
 
     def is_column(self, squeezed: str) -> bool:
         return squeezed in self.column_headers or any(p.search(squeezed) for p in self.column_patterns)
@@ -269,6 +274,7 @@ def load_patterns(path: str | Path | None = None) -> PagePatterns:
         return PagePatterns(
             column_headers=frozenset(_WS.sub("", h) for h in columns["headers"]),
             column_patterns=_compile(data, "columns", "patterns", True) if "patterns" in columns else (),
+            noise=_compile(data, "noise", "patterns", True) if "noise" in data else (),
             case_marker=_compile(data, "case", "marker", False),
             signoff=_compile(data, "signoff", "standalone", False),
             signoff_inline=_compile(data, "signoff", "inline", False),

@@ -35,6 +35,7 @@ from typing import Any, Iterator
 
 from ..normalize import LONE_SURROGATE, SENTENCE_END, is_cjk, reflow_text
 from .boundary import BoundaryModel, default_model, features as boundary_features
+from .boundary import cosine as boundary_cosine, grams as boundary_grams
 from .patterns import PagePatterns, default_patterns
 from .words import dictionary_jieba
 
@@ -99,8 +100,8 @@ class Article:
 # --------------------------------------------------------------------------------------------
 # Paragraphs
 
-COLUMN, MARKER, SIGNOFF, CREDIT, CAPTION, BYLINE, HEADLINE, BODY = (
-    "column", "marker", "signoff", "credit", "caption", "byline", "headline", "body",
+COLUMN, MARKER, SIGNOFF, CREDIT, CAPTION, BYLINE, HEADLINE, BODY, NOISE = (
+    "column", "marker", "signoff", "credit", "caption", "byline", "headline", "body", "noise",
 )
 
 
@@ -208,6 +209,8 @@ class _Splitter:
 
     def line_kind(self, squeezed: str) -> str:
         pt = self.pt
+        if pt.is_noise(squeezed):
+            return NOISE
         if pt.is_column(squeezed):
             return COLUMN
         if pt.case_marker.search(squeezed):
@@ -239,7 +242,7 @@ class _Splitter:
                 continue
             s, e = _trim(page, ls, le)
             kind = self.line_kind(squeezed)
-            if kind in (COLUMN, MARKER, SIGNOFF, BYLINE, CREDIT):
+            if kind in (NOISE, COLUMN, MARKER, SIGNOFF, BYLINE, CREDIT):
                 yield from flush()
                 yield s, e, 1, [len(squeezed)]
             else:
@@ -259,6 +262,8 @@ class _Splitter:
         def para(kind: str, **kw: Any) -> _Para:
             return _Para(start, end, kind, sq, lines=lines, width=width, **kw)
 
+        if pt.is_noise(sq):
+            return [para(NOISE)]
         if pt.is_column(sq):
             return [para(COLUMN)]
         if pt.case_marker.search(sq):
@@ -404,12 +409,18 @@ class _Splitter:
                 continue
             # A column continues within a page's worth of paragraphs: bounding the search keeps
             # a page of thousands of open paragraphs linear.
+            next_is_body = eligible(i + 1)
             for j in range(i + 2, min(n, i + 2 + self.pt.interleave_max_paras)):
                 if not eligible(j) or not self.word_across(paras[i].squeezed, paras[j].squeezed):
                     continue
                 pred = paras[j - 1]
                 if kind[j - 1] == BODY and pred.open and self.word_across(pred.squeezed, paras[j].squeezed):
                     continue  # its own predecessor continues into it
+                if next_is_body and not (kind[j - 1] == BODY and pred.open) and paras[j].squeezed[0] not in _CONTINUES:
+                    # A body paragraph follows, so the plain reading is that it continues there; a
+                    # word formed across a far junction by chance must not beat that unless the far
+                    # paragraph, too, interrupts an unfinished one (two columns cut into each other).
+                    continue
                 link[i] = j
                 claimed[j] = True
                 break
@@ -427,7 +438,40 @@ class _Splitter:
                     link[i] = j
                     claimed[j] = True
                     break
+        # 5. an open paragraph still unlinked, with no body after it (the next article starts
+        # there): the first later paragraph of the same line width, when the paragraphs between
+        # are wrapped at another width, is where its column goes on.
+        # With no other width between (short paragraphs have none), a headline between and more
+        # words shared with the open paragraph's article than with the one between must do.
+        tol = self.pt.wrap_width_tolerance
+        for i in tails:
+            w = paras[i].width
+            if i in link or not w or eligible(i + 1):
+                continue
+            other, headed, between = 0, False, []
+            for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
+                wj = paras[j].width
+                headed = headed or kind[j] in (HEADLINE, BYLINE)
+                if kind[j] != BODY or not wj:
+                    if kind[j] == BODY:
+                        between.append(paras[j])
+                    continue
+                if abs(wj - w) > tol:
+                    other = wj
+                    between.append(paras[j])
+                    continue
+                if eligible(j) and not paras[j - 1].open and (other or (headed and self.closer_to(paras[j], paras[max(0, i - 2):i + 1], between))):
+                    link[i] = j
+                    claimed[j] = True
+                break  # the first paragraph of the same width decides
         return link
+
+    def closer_to(self, p: _Para, mine: list[_Para], theirs: list[_Para]) -> bool:
+        """Whether p shares more words (bigram cosine) with `mine` than with `theirs`."""
+        g = boundary_grams(p.squeezed)
+        a = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in mine)))
+        b = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in theirs[: self.pt.cohesion_paras])))
+        return a > b
 
     def attach_credits(self, paras: list[_Para]) -> None:
         """A photo credit printed alone makes the paragraph before it a caption."""
@@ -444,9 +488,21 @@ class _Splitter:
     # ---- pass 4: flows and articles ---------------------------------------------------------
 
     def flows(self, paras: list[_Para], link: dict[int, int]) -> list[list[list[_Para]]]:
-        """Reading flows of units (a unit: paragraphs glued by wraps), in page order of starts."""
+        """Reading flows of units (a unit: paragraphs glued by wraps), in page order of starts.
+
+        An interleaved tail (a far link i -> j) makes two flows: the article cut at i goes on at
+        j, and the one printed between them stops before j. Where the tail ends and that article's
+        own paragraphs resume (`resume_point`), the page goes back to its flow.
+        """
         heads = set(link.values())
-        starts = [0] + [i + 1 for i, j in link.items() if j != i + 1]
+        far = [(i, j) for i, j in link.items() if j != i + 1]
+        starts = [0] + [i + 1 for i, _ in far]
+        resume: dict[int, int] = {}  # a far-link head j -> where the flow interrupted at j goes on
+        for i, j in far:
+            at = self.resume_point(paras, link, i, j)
+            if at is not None:
+                resume[j] = at
+        cut = set(resume.values())
         visited: set[int] = set()
         flows = []
         for s in sorted(set(starts)) + list(range(len(paras))):
@@ -454,7 +510,15 @@ class _Splitter:
                 continue
             flow: list[list[_Para]] = []
             i = s
-            while i < len(paras) and i not in visited and i not in heads:
+            while i < len(paras):
+                if i in heads and i != s:
+                    i = resume.get(i, -1)  # the interleaved tail ends: this flow resumes after it
+                    if i < 0:
+                        break
+                elif i in cut and i != s and flow and flow[-1][-1] is paras[i - 1]:
+                    break  # the tail's own flow stops where the interrupted article resumes
+                if i in visited:
+                    break
                 unit = [i]
                 while unit[-1] in link:
                     unit.append(link[unit[-1]])
@@ -465,11 +529,79 @@ class _Splitter:
                 flows.append(flow)
         return flows
 
+    def resume_point(self, paras: list[_Para], link: dict[int, int], i: int, j: int) -> int | None:
+        """Where, in the body paragraphs after an interleaved tail j, the interrupted article resumes.
+
+        The units after j up to the next non-body paragraph are split in two: the tail's article
+        keeps the first part, the article printed between i and j takes the rest. Each unit votes
+        by line width (the same as one side's wrapped paragraphs, not the other's) and shared
+        words (bigram cosine with each side); the split with the largest vote for the second part
+        wins if it clears `resume_margin`. Bounded to a page's worth of units: linear time.
+        """
+        pt, n = self.pt, len(paras)
+        run: list[list[int]] = []
+        k = j
+        # Section headings may stand in the tail; a headline with a byline after it opens another article.
+        while k < n and len(run) < pt.interleave_max_paras and (paras[k].kind == BODY or (
+                paras[k].kind == HEADLINE and k + 1 < n and paras[k + 1].kind in (BODY, HEADLINE))):
+            unit = [k]
+            while unit[-1] in link:
+                unit.append(link[unit[-1]])
+            run.append(unit)
+            k = unit[-1] + 1
+            if k in link.values():
+                break
+        if len(run) < 2:
+            return None
+
+        def side(stop: int, extra: list[int]) -> list[_Para]:
+            """Up to cohesion_paras body paragraphs of one article: back from stop to its headline or byline."""
+            out = [paras[m] for m in extra]
+            m = stop
+            while m >= 0 and paras[m].kind in (BODY, HEADLINE) and len(out) < pt.cohesion_paras:
+                if paras[m].kind == HEADLINE and (m == 0 or paras[m - 1].kind != BODY):
+                    break  # the article's own headline, not a section heading
+                if paras[m].kind == BODY:
+                    out.append(paras[m])
+                m -= 1
+            return out
+
+        a_side = side(i, run[0])
+        b_side = side(j - 1, [])
+        if not b_side:
+            return None
+        wa = next((p.width for p in a_side if p.width), 0)
+        wb = next((p.width for p in b_side if p.width), 0)
+        ga = boundary_grams("".join(p.squeezed for p in a_side))
+        gb = boundary_grams("".join(p.squeezed for p in b_side))
+
+        def width_vote(w: int, ref: int) -> int:
+            if not w or not ref:
+                return 0
+            return 1 if abs(w - ref) <= pt.wrap_width_tolerance else -1
+
+        votes: list[float | None] = []
+        for unit in run[1:]:
+            if paras[unit[0]].kind != BODY:
+                votes.append(None)
+                continue
+            w = next((paras[m].width for m in unit if paras[m].width), 0)
+            g = boundary_grams("".join(paras[m].squeezed for m in unit))
+            votes.append(2 * (width_vote(w, wb) - width_vote(w, wa)) + boundary_cosine(g, gb) - boundary_cosine(g, ga))
+        best, best_at, total = pt.resume_margin, None, 0.0
+        for t in range(len(votes) - 1, -1, -1):  # suffix sums: the rest from unit t on goes back
+            if votes[t] is None:
+                continue
+            total += votes[t]
+            if total > best:
+                best, best_at = total, t
+        return None if best_at is None else run[best_at + 1][0]
+
     def run(self) -> list[Article]:
         for start, end, lines, widths in self.pieces():
             self.paras.extend(self.classify(start, end, lines, widths))
         self.drop_repeats()
-        kept = [p for p in self.paras if not p.duplicate]
+        kept = [p for p in self.paras if not p.duplicate and p.kind != NOISE]
         self.demote_wrapped_headlines(kept)
         self.attach_credits(kept)
         kept = [p for p in kept if p.kind != "absorbed"]
