@@ -136,6 +136,12 @@ def _lines(page: str) -> Iterator[tuple[int, int]]:
     yield pos, len(page)
 
 
+def _width(squeezed: str) -> int:
+    """Printed width of a line in full-width characters: ASCII letters and digits count half."""
+    narrow = len(squeezed.encode("ascii", "ignore"))
+    return len(squeezed) - narrow // 2
+
+
 def _squeeze(page: str, start: int, end: int) -> str:
     return _WS.sub("", page[start:end])
 
@@ -235,6 +241,8 @@ class _Splitter:
                 yield cur[0][0], cur[-1][1], len(cur), [w for _, _, w in cur]
                 cur.clear()
 
+        top = 0  # the widest line of the open piece
+        tol = self.pt.wrap_width_tolerance
         for ls, le in _lines(page):
             squeezed = _squeeze(page, ls, le)
             if not squeezed:
@@ -242,14 +250,22 @@ class _Splitter:
                 continue
             s, e = _trim(page, ls, le)
             kind = self.line_kind(squeezed)
+            w = _width(squeezed)
             if kind in (NOISE, COLUMN, MARKER, SIGNOFF, BYLINE, CREDIT):
                 yield from flush()
-                yield s, e, 1, [len(squeezed)]
+                yield s, e, 1, [w]
             else:
                 wide = self.pt.wrap_max_chars
-                if kind == "bystart" or (cur and (len(squeezed) > wide or cur[-1][2] > wide)):
+                if kind == "bystart" or (cur and (w > wide or cur[-1][2] > wide)):
                     yield from flush()  # a line wider than any hard wrap is a paragraph of its own
-                cur.append((s, e, len(squeezed)))
+                elif cur and cur[-1][2] + tol < max(top, w):
+                    # Only the last line of a hard-wrapped paragraph is short: after a short line
+                    # (a headline, a one-line paragraph, a paragraph's end) a new one starts.
+                    yield from flush()
+                if not cur:
+                    top = 0
+                top = max(top, w)
+                cur.append((s, e, w))
         yield from flush()
 
     def classify(self, start: int, end: int, lines: int, widths: list[int]) -> list[_Para]:

@@ -162,7 +162,15 @@ class _Layout:
         """Hard-wrap a paragraph at `width` characters, sometimes with a blank line after a wrap."""
         if width <= 0 or len(text) <= width:
             return text
-        lines = [text[i:i + width] for i in range(0, len(text), width)]
+        lines, line, used = [], [], 0.0
+        for ch in text:  # by printed width, as a PDF lays it out: ASCII letters and digits are half
+            w = 0.5 if ch.isascii() else 1.0
+            if used + w > width:
+                lines.append("".join(line))
+                line, used = [], 0.0
+            line.append(ch)
+            used += w
+        lines.append("".join(line))
         out = [lines[0]]
         for line in lines[1:]:
             out.append("\n\n" if self.chance("wrap_blank") else "\n")
