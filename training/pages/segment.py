@@ -384,11 +384,17 @@ class _Splitter:
 
     def drop_repeats(self) -> None:
         seen: set[str] = set()
-        for p in self.paras:
+        bylines: set[str] = set()
+        for k, p in enumerate(self.paras):
             if p.kind in (BODY, CAPTION) and len(p.squeezed) >= self.pt.duplicate_min_chars:
                 if p.squeezed in seen:
                     p.duplicate = True
+                    prev = self.paras[k - 1] if k else None
+                    if prev is not None and prev.kind == BYLINE and prev.end <= p.start and prev.squeezed in bylines:
+                        prev.duplicate = True  # a repeated "本报讯（…）first paragraph": its byline too
                 seen.add(p.squeezed)
+            elif p.kind == BYLINE:
+                bylines.add(p.squeezed)
 
     def demote_wrapped_headlines(self, paras: list[_Para]) -> None:
         """A 'headline' that is half of a word split by a wrap is body text."""
@@ -460,34 +466,45 @@ class _Splitter:
         # With no other width between (short paragraphs have none), a headline between and more
         # words shared with the open paragraph's article than with the one between must do.
         tol = self.pt.wrap_width_tolerance
+        # Where neither width is known, only the second or third body paragraph after the
+        # headline between is a candidate, and it must share clearly more words with the open one.
         for i in tails:
             w = paras[i].width
-            if i in link or not w or eligible(i + 1):
+            if i in link or eligible(i + 1):
                 continue
             other, headed, between = 0, False, []
             for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
                 wj = paras[j].width
                 headed = headed or kind[j] in (HEADLINE, BYLINE)
-                if kind[j] != BODY or not wj:
-                    if kind[j] == BODY:
-                        between.append(paras[j])
+                if kind[j] != BODY:
+                    continue
+                mine = paras[max(0, i - 2):i + 1]
+                if not (w and wj):
+                    if (headed and 1 <= len(between) <= 2 and eligible(j) and not paras[j - 1].open
+                            and self.closer_to(paras[j], mine, between, self.pt.resume_margin)):
+                        link[i] = j
+                        claimed[j] = True
+                        break
+                    between.append(paras[j])
+                    if len(between) > 2 and not w:
+                        break
                     continue
                 if abs(wj - w) > tol:
                     other = wj
                     between.append(paras[j])
                     continue
-                if eligible(j) and not paras[j - 1].open and (other or (headed and self.closer_to(paras[j], paras[max(0, i - 2):i + 1], between))):
+                if eligible(j) and not paras[j - 1].open and (other or (headed and self.closer_to(paras[j], mine, between))):
                     link[i] = j
                     claimed[j] = True
                 break  # the first paragraph of the same width decides
         return link
 
-    def closer_to(self, p: _Para, mine: list[_Para], theirs: list[_Para]) -> bool:
-        """Whether p shares more words (bigram cosine) with `mine` than with `theirs`."""
+    def closer_to(self, p: _Para, mine: list[_Para], theirs: list[_Para], margin: float = 0.0) -> bool:
+        """Whether p shares more words (bigram cosine, by more than margin) with `mine` than with `theirs`."""
         g = boundary_grams(p.squeezed)
         a = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in mine)))
         b = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in theirs[: self.pt.cohesion_paras])))
-        return a > b
+        return a > b + margin
 
     def attach_credits(self, paras: list[_Para]) -> None:
         """A photo credit printed alone makes the paragraph before it a caption."""

@@ -269,7 +269,8 @@ def make_page(rng: random.Random, style_name: str, style: dict[str, Any], words:
             else:
                 blocks = carry + blocks
             carry = []
-        bodies = [i for i, b in enumerate(blocks) if b[1] == "body"]
+        # A column is cut inside running text, not inside a short heading of the corpus text.
+        bodies = [i for i, b in enumerate(blocks) if b[1] == "body" and len(b[2]) >= 40]
         if style["headline"] == "before" and len(bodies) >= 3 and lay.chance("interleave"):
             cut = bodies[len(bodies) // 2 + 1] if len(bodies) // 2 + 1 < len(bodies) else bodies[-1]
             owner, _, text, width = blocks[cut]
