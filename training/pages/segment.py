@@ -234,11 +234,12 @@ class _Splitter:
     def pieces(self) -> Iterator[tuple[int, int, int, list[int]]]:
         """(start, end, lines, line widths) of each paragraph-sized piece of the page."""
         page = self.page
-        cur: list[tuple[int, int, int]] = []  # (start, end, width) of the lines of the open piece
+        # (start, end, width, ends a sentence) of the lines of the open piece
+        cur: list[tuple[int, int, int, bool]] = []
 
         def flush() -> Iterator[tuple[int, int, int, list[int]]]:
             if cur:
-                yield cur[0][0], cur[-1][1], len(cur), [w for _, _, w in cur]
+                yield cur[0][0], cur[-1][1], len(cur), [w for _, _, w, _ in cur]
                 cur.clear()
 
         top = 0  # the widest line of the open piece
@@ -262,10 +263,14 @@ class _Splitter:
                     # Only the last line of a hard-wrapped paragraph is short: after a short line
                     # (a headline, a one-line paragraph, a paragraph's end) a new one starts.
                     yield from flush()
+                elif cur and cur[-1][3] and self.headline_like(squeezed, 1):
+                    # A line that ends a sentence, then a shorter one that does not and looks like
+                    # a headline: a paragraph's end, then the next article's headline.
+                    yield from flush()
                 if not cur:
                     top = 0
                 top = max(top, w)
-                cur.append((s, e, w))
+                cur.append((s, e, w, squeezed[-1] in SENTENCE_END or squeezed.endswith(("。”", "！”", "？”"))))
         yield from flush()
 
     def classify(self, start: int, end: int, lines: int, widths: list[int]) -> list[_Para]:
@@ -715,6 +720,9 @@ class _Builder:
                     cur = new(reason="byline")
                     cur.byline = p
             elif kind in (BODY, MARKER, SIGNOFF):
+                if kind == SIGNOFF and kind_at(k - 1) == CAPTION and arts and arts[-1].kind == CAPTION:
+                    arts[-1].parts.append(unit)  # a photo news item's source line
+                    continue
                 if kind == SIGNOFF and (cur is None or cur.closed) and arts:
                     arts[-1].parts.append(unit)  # a late source line
                     continue
@@ -732,7 +740,16 @@ class _Builder:
                 pending = []
                 prev_caption = arts[-1] if arts and arts[-1].kind == CAPTION and kind_at(k - 1) == CAPTION else None
                 open_untitled = cur is not None and not cur.closed and not cur.title and self.has_body(cur)
-                if nk == CAPTION:
+                after_columns = k + 1
+                while kind_at(after_columns) == COLUMN:
+                    after_columns += 1
+                if nk == COLUMN and not self.after and kind_at(after_columns) in (BYLINE, BODY, MARKER):
+                    # A column label printed between a headline and its article: the headline
+                    # waits for the article below the label.
+                    if cur is not None:
+                        cur.closed = True
+                    pending = group
+                elif nk == CAPTION:
                     pending = group
                 elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER):
                     prev_caption.title = group
