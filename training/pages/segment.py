@@ -633,7 +633,11 @@ class _Splitter:
             total += votes[t]
             if total > best:
                 best, best_at = total, t
-        return None if best_at is None else run[best_at + 1][0]
+        if best_at is None:
+            return None
+        if best_at and votes[best_at - 1] is None:
+            best_at -= 1  # a heading goes with the section below it
+        return run[best_at + 1][0]
 
     def run(self) -> list[Article]:
         for start, end, lines, widths in self.pieces():
@@ -751,7 +755,8 @@ class _Builder:
                     pending = group
                 elif nk == CAPTION:
                     pending = group
-                elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER):
+                elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER) and (
+                        nk != BYLINE or self.after):  # headline + byline below a photo: an article's
                     prev_caption.title = group
                 elif nk == BYLINE:
                     j = k + 2
