@@ -477,16 +477,20 @@ class _Splitter:
             w = paras[i].width
             if i in link or eligible(i + 1):
                 continue
-            other, headed, between = 0, False, []
+            other, headed, between, heads = 0, False, [], []
             for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
                 wj = paras[j].width
                 headed = headed or kind[j] in (HEADLINE, BYLINE)
+                if kind[j] == HEADLINE:
+                    heads.append(paras[j])
                 if kind[j] != BODY:
                     continue
                 mine = paras[max(0, i - 2):i + 1]
                 if not (w and wj):
-                    if (headed and 1 <= len(between) <= 2 and eligible(j) and not paras[j - 1].open
-                            and self.closer_to(paras[j], mine, between, self.pt.resume_margin)):
+                    # (right after a case marker, the article between has no body yet: its headline speaks for it)
+                    if (headed and (1 <= len(between) <= 2 or kind[j - 1] == MARKER) and eligible(j)
+                            and not paras[j - 1].open
+                            and self.closer_to(paras[j], mine, between + heads, self.pt.resume_margin)):
                         link[i] = j
                         claimed[j] = True
                         break
@@ -687,6 +691,7 @@ class _Builder:
         consumed: set[int] = set()
 
         why: dict | None = None  # the decision that made the pending headline(s) open an article
+        photo_byline: _Para | None = None  # a byline between a headline and its photo caption
 
         def new(kind: str = "article", reason: str = "") -> _Art:
             nonlocal pending, why
@@ -713,8 +718,11 @@ class _Builder:
             elif kind == CAPTION:
                 cap = new(CAPTION, "caption (photo credit or 图为 line)")
                 cap.parts.append(unit)
+                cap.byline, photo_byline = photo_byline, None
             elif kind == BYLINE:
-                if cur is not None and not cur.closed and not self.has_body(cur) and cur.byline is None:
+                if pending and kind_at(k + 1) == CAPTION and not self.after:
+                    photo_byline = p  # the caption below takes it with the headline
+                elif cur is not None and not cur.closed and not self.has_body(cur) and cur.byline is None:
                     cur.byline = p
                 elif cur is not None and not cur.closed and not self.has_body(cur):
                     cur.parts.append(unit)  # a second byline before any body (□本报记者 …, then 本报讯…)
@@ -762,7 +770,11 @@ class _Builder:
                     j = k + 2
                     while kind_at(j) == MARKER:
                         j += 1
-                    if kind_at(j) == BODY:  # headline + byline + body
+                    if kind_at(j) == CAPTION and not self.after:  # photo news: headline, byline, caption
+                        if cur is not None:
+                            cur.closed = True
+                        pending = group
+                    elif kind_at(j) == BODY:  # headline + byline + body
                         if open_untitled and self.after:
                             cur.title = group  # a headline printed after its body
                             cur.closed = True
