@@ -23,15 +23,65 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def test_shipped_model_loads_and_matches_its_features():
     model = load(MODEL_DIR)
-    assert model.names == FEATURES and model.weights.shape == (len(FEATURES),)
-    assert 0.0 < model.prob(model.mean) < 1.0
+    assert model.names == FEATURES and len(model.roots) >= 10
+    x = np.zeros(len(FEATURES))
+    assert 0.0 < model.prob(x) < 1.0
+    # explain() attributes the whole score: the contributions add up to the logit minus the trees' root values
+    raw, contrib = model._contributions(x)
+    roots = model.bias + model.rate * float(sum(model.value[r] for r in model.roots))
+    assert abs(roots + sum(contrib) - raw) < 1e-9
 
 
-@pytest.mark.parametrize("damage", ["flip a byte", "other features", "no arrays", "not json"])
+def test_exported_trees_score_exactly_like_scikit_learn():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x, y, _ = decisions(list(generate(seed=6, count=40)))
+    model = fit(x, y)
+    clf = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0).fit(x, y)
+    assert np.allclose([model.prob(r) for r in x], clf.predict_proba(x)[:, 1], atol=1e-9)
+
+
+def _rewrite_arrays(d: Path, change) -> None:
+    """Alter the tree arrays and re-sign them, as an attacker who can write the directory would."""
+    import hashlib
+
+    from training.model.files import write_npz
+
+    with np.load(d / "arrays.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k].copy() for k in npz.files}
+    change(arrays)
+    write_npz(d / "arrays.npz", arrays)
+    spec = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    spec["arrays_sha256"] = hashlib.sha256((d / "arrays.npz").read_bytes()).hexdigest()
+    (d / "model.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def _loop(arrays):  # an inner node whose left child points back at the root: a walk that never ends
+    inner = int(np.flatnonzero(arrays["feature"] >= 0)[1])
+    arrays["left"][inner] = 0
+
+
+def _outside(arrays):
+    arrays["right"][int(np.flatnonzero(arrays["feature"] >= 0)[0])] = len(arrays["feature"]) + 5
+
+
+def _feature(arrays):
+    arrays["feature"][int(np.flatnonzero(arrays["feature"] >= 0)[0])] = len(FEATURES)
+
+
+def _nan(arrays):
+    arrays["value"][0] = np.nan
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "other features", "no arrays", "not json",
+                                    "a loop", "a child outside", "an unknown feature", "a NaN value"])
 def test_a_damaged_model_is_refused_naming_the_fix(tmp_path, damage):
     d = tmp_path / "boundary"
     shutil.copytree(MODEL_DIR, d)
-    if damage == "flip a byte":
+    resign = {"a loop": _loop, "a child outside": _outside, "an unknown feature": _feature, "a NaN value": _nan}
+    if damage in resign:
+        _rewrite_arrays(d, resign[damage])
+    elif damage == "flip a byte":
         data = bytearray((d / "arrays.npz").read_bytes())
         data[len(data) // 2] ^= 0xFF
         (d / "arrays.npz").write_bytes(bytes(data))
@@ -53,9 +103,10 @@ def test_saved_model_round_trips_without_pickle(tmp_path):
     model = fit(x, y)
     model.save(tmp_path / "m")
     again = load(tmp_path / "m")
-    assert np.allclose(again.weights, model.weights) and again.bias == model.bias
+    assert again.bias == model.bias and all(np.array_equal(a, b) for a, b in zip(again.arrays().values(), model.arrays().values()))
+    assert [again.prob(r) for r in x] == [model.prob(r) for r in x]
     with np.load(tmp_path / "m" / "arrays.npz", allow_pickle=False) as npz:
-        assert all(npz[k].dtype.kind == "f" for k in npz.files)
+        assert all(npz[k].dtype.kind in "fi" for k in npz.files)
     model.save(tmp_path / "m")  # replacing an existing model leaves one complete model behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
 

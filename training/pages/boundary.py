@@ -1,14 +1,17 @@
 """The learned boundary decision: is the body after a headline another article, or a section of this one?
 
 When a headline stands between two bodies, layout alone rarely settles it: a section heading
-("数字赋能 办案跑出加速度") and the next article's headline look alike. A logistic regression over
-the features below, trained on generated pages (training/pages/train_boundaries.py), weighs the
+("数字赋能 办案跑出加速度") and the next article's headline look alike. Boosted decision trees over
+the features below, trained on generated pages (training/pages/train_boundaries.py), weigh the
 evidence: line widths of the two sides, their organ profiles (cue terms of labels/taxonomy.toml),
-the headline's shape and markup against the current article's title, and position.
+the words they share, the headline's shape and markup against the current article's title, and
+position. Trees, not a linear model, because the evidence interacts: a long headline means a new
+article after a one-paragraph brief, a section heading inside a feature.
 
-The model is data: boundary/arrays.npz (weights, feature means and scales; plain numeric arrays,
-no pickle) and boundary/model.json (feature names, threshold, sha256 of the arrays, how it was
-trained). It is verified by checksum when loaded and scored with numpy alone.
+The model is data: boundary/arrays.npz (the trees as flat node arrays; plain numbers, no pickle)
+and boundary/model.json (feature names, bias, rate, threshold, sha256 of the arrays, how it was
+trained). It is verified by checksum and for well-formed trees when loaded, and scored in plain
+Python: each decision walks each tree once, and explain() says what each feature added.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from ..model.files import read_npz, write_npz
 from ..normalize import is_cjk
 
 MODEL_DIR = Path(__file__).with_name("boundary")
-FORMAT = 1
+FORMAT = 2  # 1: a logistic regression; 2: boosted trees
 
 FEATURES = (
     "widths_known",      # both sides are hard-wrapped, so their line widths are known
@@ -126,35 +129,69 @@ def features(head_raw: list[str], head_sq: str, title_raw: str, title_sq: str, w
 
 @dataclass(frozen=True)
 class BoundaryModel:
-    """A logistic regression over FEATURES: p(new article) = sigmoid(((x - mean) / scale) . w + b)."""
+    """Boosted decision trees over FEATURES: p(new article) = sigmoid(bias + rate * the leaves x reaches).
+
+    The trees are flat arrays, one entry per node: at an inner node go left when
+    x[feature] <= cut, else right; a leaf (feature -1) adds its value. `roots` are the trees' first
+    nodes. Children always come after their parent, so every walk ends (checked on load).
+    """
 
     names: tuple[str, ...]
-    weights: np.ndarray
+    feature: np.ndarray
+    cut: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
     bias: float
-    mean: np.ndarray
-    scale: np.ndarray
+    rate: float
     threshold: float = 0.5
     info: dict | None = None
 
+    def __post_init__(self) -> None:
+        # Python lists: a walk of a few hundred nodes is faster on lists than on numpy scalars.
+        for name in ("feature", "cut", "left", "right", "value", "roots"):
+            object.__setattr__(self, f"_{name}", getattr(self, name).tolist())
+
+    def _contributions(self, x: np.ndarray) -> tuple[float, list[float]]:
+        """(raw score, what each feature added to it) for one decision (Saabas attribution)."""
+        xs = x.astype(np.float32).tolist()  # trees split on float32 values, as they were trained
+        feature, cut, left, right, value = self._feature, self._cut, self._left, self._right, self._value
+        contrib = [0.0] * len(self.names)
+        raw = self.bias
+        for node in self._roots:
+            raw += self.rate * value[node]
+            while left[node] >= 0:
+                f = feature[node]
+                child = left[node] if xs[f] <= cut[node] else right[node]
+                contrib[f] += self.rate * (value[child] - value[node])
+                raw += self.rate * (value[child] - value[node])
+                node = child
+        return raw, contrib
+
     def prob(self, x: np.ndarray) -> float:
-        z = float(((x - self.mean) / self.scale) @ self.weights + self.bias)
+        z = self._contributions(x)[0]
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def explain(self, x: np.ndarray, top: int = 4) -> list[dict]:
         """The features that moved this decision most, with their signed contributions to the logit."""
-        contrib = (x - self.mean) / self.scale * self.weights
-        order = np.argsort(-np.abs(contrib))[:top]
-        return [{"feature": self.names[i], "value": round(float(x[i]), 3), "weight": round(float(contrib[i]), 3)}
+        contrib = self._contributions(x)[1]
+        order = sorted(range(len(contrib)), key=lambda i: -abs(contrib[i]))[:top]
+        return [{"feature": self.names[i], "value": round(float(x[i]), 3), "weight": round(contrib[i], 3)}
                 for i in order]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"feature": self.feature, "cut": self.cut, "left": self.left, "right": self.right,
+                "value": self.value, "roots": self.roots}
 
     def save(self, directory: Path) -> None:
         """Write arrays.npz and model.json (with the arrays' sha256) into a new directory, atomically."""
         tmp = directory.with_name(f".tmp-{directory.name}-{os.getpid()}")
         tmp.mkdir(parents=True, exist_ok=False)
-        write_npz(tmp / "arrays.npz", {"weights": self.weights, "mean": self.mean, "scale": self.scale})
+        write_npz(tmp / "arrays.npz", self.arrays())
         digest = hashlib.sha256((tmp / "arrays.npz").read_bytes()).hexdigest()
-        spec = {"format": FORMAT, "features": list(self.names), "bias": self.bias, "threshold": self.threshold,
-                "arrays_sha256": digest, "info": self.info or {}}
+        spec = {"format": FORMAT, "features": list(self.names), "bias": self.bias, "rate": self.rate,
+                "threshold": self.threshold, "arrays_sha256": digest, "info": self.info or {}}
         (tmp / "model.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         if directory.exists():  # never overwritten in place: the old one is moved aside, then removed
             old = directory.with_name(f".old-{directory.name}-{os.getpid()}")
@@ -167,32 +204,58 @@ class BoundaryModel:
             tmp.rename(directory)
 
 
+def _check_trees(arrays: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with a file's tree arrays, or None: shapes, ranges, and walks that always end."""
+    try:
+        feature, left, right, roots = (np.asarray(arrays[k]) for k in ("feature", "left", "right", "roots"))
+        cut, value = (np.asarray(arrays[k], dtype=np.float64) for k in ("cut", "value"))
+    except KeyError as exc:
+        return f"no {exc.args[0]!r} array"
+    n = len(feature)
+    if any(a.ndim != 1 for a in (feature, left, right, roots, cut, value)) or not (
+            len(left) == len(right) == len(cut) == len(value) == n) or n == 0 or len(roots) == 0:
+        return "tree arrays of different lengths"
+    if any(a.dtype.kind not in "iu" for a in (feature, left, right, roots)):
+        return "node indexes that are not integers"
+    if not (np.all(np.isfinite(cut)) and np.all(np.isfinite(value))):
+        return "a cut or value that is not finite"
+    leaf = feature < 0
+    idx = np.arange(n)
+    inner_ok = (left > idx) & (right > idx) & (left < n) & (right < n) & (feature < len(FEATURES))
+    leaf_ok = (left == -1) & (right == -1) & (feature == -1)
+    if not np.all(np.where(leaf, leaf_ok, inner_ok)) or np.any((roots < 0) | (roots >= n)):
+        return "a node that points outside the trees or back up them"
+    return None
+
+
 def load(directory: Path = MODEL_DIR) -> BoundaryModel:
-    """A boundary model, its arrays checked against the sha256 in model.json."""
+    """A boundary model, its arrays checked against the sha256 in model.json and for well-formed trees."""
+    fix = "regenerate it: python -m training.pages.train_boundaries"
     try:
         spec = json.loads((directory / "model.json").read_text(encoding="utf-8"))
         content = (directory / "arrays.npz").read_bytes()
     except (OSError, ValueError) as exc:
-        raise BoundaryModelError(f"boundary model in {directory} cannot be read ({exc}); "
-                                 "regenerate it: python -m training.pages.train_boundaries") from None
+        raise BoundaryModelError(f"boundary model in {directory} cannot be read ({exc}); {fix}") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise BoundaryModelError(f"{directory}/model.json: format {spec.get('format') if isinstance(spec, dict) else '?'!r} "
-                                 f"is not {FORMAT}; regenerate it: python -m training.pages.train_boundaries")
+                                 f"is not {FORMAT}; {fix}")
     if hashlib.sha256(content).hexdigest() != spec.get("arrays_sha256"):
-        raise BoundaryModelError(f"{directory}/arrays.npz does not match the sha256 in model.json; "
-                                 "regenerate it: python -m training.pages.train_boundaries")
+        raise BoundaryModelError(f"{directory}/arrays.npz does not match the sha256 in model.json; {fix}")
     try:
         arrays = read_npz(content)
         names = tuple(str(n) for n in spec["features"])
-        w, mean, scale = (np.asarray(arrays[k], dtype=np.float64) for k in ("weights", "mean", "scale"))
-        bias, threshold = float(spec["bias"]), float(spec["threshold"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BoundaryModelError(f"{directory}: malformed boundary model ({exc})") from None
-    if names != FEATURES or not (w.shape == mean.shape == scale.shape == (len(FEATURES),)) \
-            or not np.all(np.isfinite(w)) or not np.all(scale > 0) or not math.isfinite(bias):
-        raise BoundaryModelError(f"{directory}: its features or arrays do not match this version's "
-                                 f"{len(FEATURES)} features; regenerate it: python -m training.pages.train_boundaries")
-    return BoundaryModel(names, w, bias, mean, scale, threshold, spec.get("info"))
+        bias, rate, threshold = float(spec["bias"]), float(spec["rate"]), float(spec["threshold"])
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise BoundaryModelError(f"{directory}: malformed boundary model ({exc}); {fix}") from None
+    if names != FEATURES:
+        raise BoundaryModelError(f"{directory}: its features do not match this version's {len(FEATURES)} features; {fix}")
+    problem = _check_trees(arrays)
+    if problem is None and not all(map(math.isfinite, (bias, rate, threshold))):
+        problem = "a bias, rate or threshold that is not finite"
+    if problem is not None:
+        raise BoundaryModelError(f"{directory}: malformed boundary model ({problem}); {fix}")
+    return BoundaryModel(names, *(np.asarray(arrays[k]) for k in ("feature", "cut", "left", "right", "value", "roots")),
+                         bias, rate, threshold, spec.get("info"))
 
 
 @lru_cache(maxsize=1)

@@ -259,9 +259,12 @@ class _Splitter:
                 wide = self.pt.wrap_max_chars
                 if kind == "bystart" or (cur and (w > wide or cur[-1][2] > wide)):
                     yield from flush()  # a line wider than any hard wrap is a paragraph of its own
-                elif cur and cur[-1][2] + tol < max(top, w):
+                elif cur and cur[-1][2] + tol < max(top, w) and (
+                        cur[-1][3] or (len(cur) == 1 and 5 * cur[-1][2] < 3 * w)):
                     # Only the last line of a hard-wrapped paragraph is short: after a short line
-                    # (a headline, a one-line paragraph, a paragraph's end) a new one starts.
+                    # that ends a sentence, or a much shorter first line (a headline over its
+                    # text), a new paragraph starts. (A first line only a little short is just
+                    # how some extractions break a paragraph's first line.)
                     yield from flush()
                 elif cur and cur[-1][3] and self.headline_like(squeezed, 1):
                     # A line that ends a sentence, then a shorter one that does not and looks like

@@ -209,7 +209,10 @@ def _article_blocks(lay: _Layout, idx: int, title: str, text: str) -> tuple[list
             body.append(("signoff", by))
     if len(paras) >= 4 and lay.chance("subheads"):  # section headings inside a long article
         heads = r.sample(lay.w["subheads"], 3)
-        for at in sorted(r.sample(range(1, len(body)), min(2, len(body) - 1)), reverse=True):
+        # After the first paragraph of running text: a section heading never opens the body.
+        first = next((i for i, (kind, t) in enumerate(body) if kind == "body" and len(t) >= 40), len(body))
+        spots = range(first + 1, len(body))
+        for at in sorted(r.sample(spots, min(2, len(spots))), reverse=True):
             head = heads.pop()
             if body[at][0] == "body" and r.random() < 0.6:  # a real section heading names what follows
                 head = lay.topical(head, body[at][1])

@@ -4,9 +4,9 @@
 
 Every page of training/pages/synth.py is split with the rules while each headline decision is
 recorded (features, the paragraph before, the paragraph after); its label is whether the two
-paragraphs belong to different gold articles. A logistic regression (scikit-learn, at training
-time only) is fitted on standardized features and exported as plain arrays + JSON; serving scores
-it with numpy (training/pages/boundary.py). The seed pages of ../shared are never used here.
+paragraphs belong to different gold articles. Boosted trees (scikit-learn, at training time only)
+are fitted and exported as plain node arrays + JSON; serving walks them in plain Python
+(training/pages/boundary.py). The seed pages of ../shared are never used here.
 """
 
 from __future__ import annotations
@@ -49,15 +49,40 @@ def decisions(pages: list[Page]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.vstack(xs), np.array(ys, dtype=bool), styles
 
 
-def fit(x: np.ndarray, y: np.ndarray, info: dict | None = None, c: float = 1.0) -> BoundaryModel:
-    """A logistic regression on standardized features (scikit-learn at training time only)."""
-    from sklearn.linear_model import LogisticRegression
+def fit(x: np.ndarray, y: np.ndarray, info: dict | None = None, seed: int = 0) -> BoundaryModel:
+    """Boosted trees (scikit-learn at training time only), exported as flat node arrays."""
+    from sklearn.ensemble import GradientBoostingClassifier
 
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit((x - mean) / scale, y)
-    return BoundaryModel(FEATURES, clf.coef_[0].astype(np.float64), float(clf.intercept_[0]), mean, scale, 0.5, info)
+    # Fixed, ordinary settings (not tuned on anything): 100 trees of depth 3.
+    clf = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8,
+                                     random_state=seed).fit(x, y)
+    parts = {k: [] for k in ("feature", "cut", "left", "right", "value")}
+    roots, base = [], 0
+    for est in clf.estimators_[:, 0]:
+        tree = est.tree_
+        leaf = tree.children_left < 0
+        roots.append(base)
+        parts["feature"].append(np.where(leaf, -1, tree.feature))
+        parts["cut"].append(np.where(leaf, 0.0, tree.threshold))
+        parts["left"].append(np.where(leaf, -1, tree.children_left + base))
+        parts["right"].append(np.where(leaf, -1, tree.children_right + base))
+        parts["value"].append(tree.value.reshape(tree.node_count, -1)[:, 0])
+        base += tree.node_count
+    arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    rate = float(clf.learning_rate)
+    model = BoundaryModel(FEATURES, arrays["feature"].astype(np.int32), arrays["cut"].astype(np.float64),
+                          arrays["left"].astype(np.int32), arrays["right"].astype(np.int32),
+                          arrays["value"].astype(np.float64), np.array(roots, dtype=np.int32), 0.0, rate, 0.5, info)
+    # The constant term is whatever scikit-learn adds before the trees (its prior): read it off the
+    # fitted model, then check the export reproduces its scores on every training row.
+    raw = clf.decision_function(x)
+    bias = float(raw[0] - model._contributions(x[0])[0])
+    model = BoundaryModel(*(getattr(model, f) for f in ("names", "feature", "cut", "left", "right", "value", "roots")),
+                          bias, rate, 0.5, info)
+    worst = max(abs(model._contributions(r)[0] - z) for r, z in zip(x, raw))
+    if worst > 1e-6:
+        raise RuntimeError(f"exported trees disagree with scikit-learn by {worst:g}")
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
