@@ -459,14 +459,17 @@ class _Splitter:
             if i not in link and kind[i + 1] == BODY and not claimed[i + 1]:
                 link[i] = i + 1
                 claimed[i + 1] = True
-        # 4. when no body paragraph follows, a later one that cannot start a sentence ("，…", "。…")
-        for i in tails:
-            if i in link:
+        # 4. a later paragraph that cannot start a sentence ("，…", "。…") continues the nearest
+        # unfinished paragraph before it that nothing continues yet
+        unlinked = set(tails) - set(link)
+        for j in range(1, n):
+            if not unlinked or not eligible(j) or paras[j].squeezed[0] not in _CONTINUES:
                 continue
-            for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
-                if eligible(j) and paras[j].squeezed[0] in _CONTINUES:
+            for i in range(j - 1, max(-1, j - 2 - self.pt.interleave_max_paras), -1):
+                if i in unlinked:
                     link[i] = j
                     claimed[j] = True
+                    unlinked.discard(i)
                     break
         # 5. an open paragraph still unlinked, with no body after it (the next article starts
         # there): the first later paragraph of the same line width, when the paragraphs between
