@@ -446,6 +446,10 @@ class _Splitter:
                 pred = paras[j - 1]
                 if kind[j - 1] == BODY and pred.open and self.word_across(pred.squeezed, paras[j].squeezed):
                     continue  # its own predecessor continues into it
+                same_column = pred.width and paras[j].width and abs(pred.width - paras[j].width) <= self.pt.wrap_width_tolerance \
+                    and not (paras[i].width and abs(paras[i].width - paras[j].width) <= self.pt.wrap_width_tolerance)
+                if kind[j - 1] == BODY and pred.open and same_column:
+                    continue  # its open predecessor is wrapped at its width, the far one is not: a plain wrap
                 if next_is_body and not (kind[j - 1] == BODY and pred.open) and paras[j].squeezed[0] not in _CONTINUES:
                     # A body paragraph follows, so the plain reading is that it continues there; a
                     # word formed across a far junction by chance must not beat that unless the far
