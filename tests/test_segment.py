@@ -216,16 +216,14 @@ def test_empty_and_blank_pages():
     assert segment(" \n\n\t\u3000\n") == []
 
 
-def test_twenty_thousand_characters_segment_fast():
-    import time
-
+def test_a_twenty_thousand_character_page_splits_into_every_article():
+    # Speed is measured by bench.segment_eval and growth by tests/test_linear_time.py, not by a
+    # timed test on a shared machine; here: a long page of pasted pages loses no article.
     page = "\n\n".join([PAGE_BEFORE, PAGE_AFTER] * 24)
     assert len(page) > 19_000
-    segment(page)
-    t0 = time.perf_counter()
     articles = segment(page)
-    assert time.perf_counter() - t0 < 0.1
     assert len(articles) >= 48
+    assert max(a.end - a.start for a in articles) < 2 * max(len(PAGE_BEFORE), len(PAGE_AFTER))
 
 
 pieces = st.sampled_from(
