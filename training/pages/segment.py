@@ -314,7 +314,7 @@ class _Splitter:
                 by = _Para(start, cut, BYLINE, sq[: m[1]], lines=1)
                 rest_start, rest_end = _trim(page, cut, end)
                 return [by, *self.classify_rest(rest_start, rest_end, lines, width)]
-        if self.headline_like(sq, lines):
+        if self.headline_like(sq, lines, pauses=True):
             return [para(HEADLINE)]
         return [para(BODY, closes=bool(pt.signoff_inline.search(sq)))]
 
@@ -325,7 +325,7 @@ class _Splitter:
         return [_Para(start, end, BODY, sq, lines=lines, width=width,
                       closes=bool(self.pt.signoff_inline.search(sq)))]
 
-    def headline_like(self, sq: str, lines: int) -> bool:
+    def headline_like(self, sq: str, lines: int, pauses: bool = False) -> bool:
         pt = self.pt
         return (
             pt.headline_min_chars <= len(sq) <= pt.headline_max_chars
@@ -333,7 +333,9 @@ class _Splitter:
             and sq[-1] not in pt.headline_bad_end
             and not any(c in pt.headline_bad_inner for c in sq)
             and not (len(sq) >= 2 and sq[-1] in "”」』" and sq[-2] in "。！？!?…")
-            and (sq[-1] in pt.headline_pause_ends or not any(c in pt.headline_pause for c in sq))
+            # A pause inside: a headline only if it ends like one, or (pauses=True) if its
+            # neighbours say so (demote_wrapped_headlines checks them).
+            and (pauses or sq[-1] in pt.headline_pause_ends or not any(c in pt.headline_pause for c in sq))
             and _balanced(sq)
             and sum(map(is_cjk, sq)) >= 2
         )
@@ -405,15 +407,29 @@ class _Splitter:
                 bylines.add(p.squeezed)
 
     def demote_wrapped_headlines(self, paras: list[_Para]) -> None:
-        """A 'headline' that is half of a word split by a wrap is body text."""
+        """A 'headline' that is a piece of wrapped text is body text.
+
+        Half of a word split by a wrap is; so is a line with a pause mark inside ("据了解，……设在
+        园区正") beside hard-wrapped text or after an unfinished sentence, unless it ends like a
+        headline ("！？”"). Among one-paragraph-per-line text, "检察官支持起诉，农民工讨回工钱" is
+        a headline.
+        """
+        pt = self.pt
         for i, p in enumerate(paras):
             if p.kind != HEADLINE:
                 continue
             prev = paras[i - 1] if i else None
             nxt = paras[i + 1] if i + 1 < len(paras) else None
-            if (prev is not None and prev.kind == BODY and prev.open and self.word_across(prev.squeezed, p.squeezed)) or (
-                nxt is not None and nxt.kind == BODY and self.word_across(p.squeezed, nxt.squeezed)
-                and any(c in "，、" for c in p.squeezed)
+            sq = p.squeezed
+            if (prev is not None and prev.kind == BODY and prev.open and self.word_across(prev.squeezed, sq)) or (
+                nxt is not None and nxt.kind == BODY and self.word_across(sq, nxt.squeezed)
+                and any(c in "，、" for c in sq)
+            ):
+                p.kind = BODY
+            elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in sq) and (
+                (prev is not None and prev.kind == BODY and (prev.open or prev.width))
+                or (nxt is not None and nxt.kind == BODY and (nxt.width or nxt.squeezed[0] in _CONTINUES))
+                or p.lines > 1
             ):
                 p.kind = BODY
 

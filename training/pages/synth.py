@@ -162,12 +162,17 @@ class _Layout:
         """Hard-wrap a paragraph at `width` characters, sometimes with a blank line after a wrap."""
         if width <= 0 or len(text) <= width:
             return text
-        lines, line, used = [], [], 0.0
+        # Real extractions are not exact: a paragraph's measure drifts by a character (justified
+        # text, hanging punctuation), and so does a line now and then.
+        r = self.rng
+        width = max(4, width + r.choice((-1, 0, 0, 0, 1)))
+        lines, line, used, limit = [], [], 0.0, width
         for ch in text:  # by printed width, as a PDF lays it out: ASCII letters and digits are half
             w = 0.5 if ch.isascii() else 1.0
-            if used + w > width:
+            if used + w > limit:
                 lines.append("".join(line))
                 line, used = [], 0.0
+                limit = width + (r.choice((-1, 1)) if r.random() < 0.15 else 0)
             line.append(ch)
             used += w
         lines.append("".join(line))
