@@ -16,7 +16,7 @@ from training.pages.boundary import FEATURES, MODEL_DIR, BoundaryModelError, loa
 from training.pages.score import match_units
 from training.pages.segment import segment
 from training.pages.synth import generate
-from training.pages.train_boundaries import decisions, fit
+from training.pages.train_boundaries import decisions, fit, sample_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,8 @@ def test_exported_trees_score_exactly_like_scikit_learn():
 
     x, y, _ = decisions(list(generate(seed=6, count=40)))
     model = fit(x, y)
-    clf = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0).fit(x, y)
+    clf = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0)
+    clf.fit(x, y, sample_weight=sample_weights(y))
     assert np.allclose([model.prob(r) for r in x], clf.predict_proba(x)[:, 1], atol=1e-9)
 
 

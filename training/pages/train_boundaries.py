@@ -49,6 +49,13 @@ def decisions(pages: list[Page]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.vstack(xs), np.array(ys, dtype=bool), styles
 
 
+def sample_weights(y: np.ndarray) -> np.ndarray:
+    """Weights halfway (square root) to balanced: new-article decisions are the rarer, and the costlier to miss."""
+    y = np.asarray(y, dtype=bool)
+    share = float(y.mean()) if len(y) else 0.5
+    return np.where(y, (0.5 / max(share, 1e-9)) ** 0.5, (0.5 / max(1 - share, 1e-9)) ** 0.5)
+
+
 def fit(x: np.ndarray, y: np.ndarray, info: dict | None = None, seed: int = 0) -> BoundaryModel:
     """Boosted trees (scikit-learn at training time only), exported as flat node arrays."""
     from sklearn.ensemble import GradientBoostingClassifier
@@ -56,11 +63,7 @@ def fit(x: np.ndarray, y: np.ndarray, info: dict | None = None, seed: int = 0) -
     # Fixed, ordinary settings (not tuned on anything): 100 trees of depth 3.
     clf = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8,
                                      random_state=seed)
-    # Both answers weigh the same in total: new-article decisions are the rarer, and the costlier to miss.
-    y = np.asarray(y, dtype=bool)
-    share = float(y.mean()) if len(y) else 0.5
-    weight = np.where(y, (0.5 / max(share, 1e-9)) ** 0.5, (0.5 / max(1 - share, 1e-9)) ** 0.5)
-    clf.fit(x, y, sample_weight=weight)
+    clf.fit(x, y, sample_weight=sample_weights(y))
     parts = {k: [] for k in ("feature", "cut", "left", "right", "value")}
     roots, base = [], 0
     for est in clf.estimators_[:, 0]:
