@@ -885,8 +885,11 @@ class _Builder:
         headline = " ".join(_tidy(page[p.start:p.end]) for p in group)
         if not block or not paras:
             return {"at": at, "headline": headline, "new_article": False, "rule": "no body on one side"}
-        # The line width of the nearest wrapped paragraph on each side (short ones have none).
-        w2 = next((p.width for p in block if p.width), 0)
+        # The line width of each side: the middle width of its nearest wrapped paragraphs (short
+        # ones have none; one paragraph's measure can be a character off).
+        before = self.recent_body(cur, pt.cohesion_paras)
+        after = block[: pt.cohesion_paras]
+        w1, w2 = _middle_width(before) or w1, _middle_width(after)
         same = self.sp.same_domain(counts, self.sp.domain(block))
         if w1 and w2:
             rule = abs(w1 - w2) > pt.wrap_width_tolerance
@@ -903,7 +906,7 @@ class _Builder:
             page[title.start:title.end] if title else "", title.squeezed if title else "",
             w1, w2, pt.wrap_width_tolerance, same, pt.domain_break, paras, cur.sections,
             len(block), len(block[0].squeezed), bool(last is not None and last.open), self.after,
-            "".join(self.recent_body(cur, pt.cohesion_paras)), "".join(p.squeezed for p in islice(block, pt.cohesion_paras)),
+            "".join(p.squeezed for p in before), "".join(p.squeezed for p in after),
         )
         if record is not None:
             record.append((x, last, block[0]))
@@ -913,12 +916,12 @@ class _Builder:
         return {"at": at, "headline": headline, "new_article": p >= model.threshold,
                 "model": "boundary", "p_new_article": round(p, 3), "because": model.explain(x)}
 
-    def recent_body(self, cur: _Art, n: int) -> list[str]:
-        """The squeezed text of the article's last n body paragraphs (a bounded window)."""
-        out: list[str] = []
+    def recent_body(self, cur: _Art, n: int) -> list[_Para]:
+        """The article's last n body paragraphs, last first (a bounded window)."""
+        out: list[_Para] = []
         for unit in islice(reversed(cur.parts), 2 * n):
             if unit[0].kind == BODY:
-                out.extend(p.squeezed for p in reversed(unit))
+                out.extend(reversed(unit))
             if len(out) >= n:
                 break
         return out[:n]
@@ -1032,6 +1035,12 @@ class _Builder:
                     owner[k - 1][1].repeats.append((p.start, p.end))
         out.sort(key=lambda a: (a.start, a.end))
         return out
+
+
+def _middle_width(paras: list[_Para]) -> int:
+    """The median line width of the wrapped paragraphs among paras (0 when none is wrapped)."""
+    widths = sorted(p.width for p in paras if p.width)
+    return widths[(len(widths) - 1) // 2] if widths else 0
 
 
 def _last_index(items: list, item: Any) -> int:
