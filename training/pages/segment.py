@@ -426,6 +426,12 @@ class _Splitter:
                 and any(c in "，、" for c in sq)
             ):
                 p.kind = BODY
+            elif prev is not None and prev.kind == BODY and prev.open and p.lines == 1 and (
+                    nxt is not None and nxt.kind == BODY) and (
+                    abs(_width(sq) - (prev.width or _width(prev.squeezed) // prev.lines)) <= 1):
+                # A line as wide as the lines of the unfinished paragraph before it, with body text
+                # after: the paragraph's next line, cut off by a blank line.
+                p.kind = BODY
             elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in sq) and (
                 (prev is not None and prev.kind == BODY and (prev.open or prev.width))
                 or (nxt is not None and nxt.kind == BODY and (nxt.width or nxt.squeezed[0] in _CONTINUES))
