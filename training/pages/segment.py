@@ -125,6 +125,8 @@ class _Para:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A section number opening a heading ("三、强化落实"): its 、 is not a pause inside a sentence.
+_ENUMERATOR = re.compile(r"^[一二三四五六七八九十]{1,3}、|^\d{1,2}、")
 
 
 def _lines(page: str) -> Iterator[tuple[int, int]]:
@@ -335,7 +337,7 @@ class _Splitter:
             and not (len(sq) >= 2 and sq[-1] in "”」』" and sq[-2] in "。！？!?…")
             # A pause inside: a headline only if it ends like one, or (pauses=True) if its
             # neighbours say so (demote_wrapped_headlines checks them).
-            and (pauses or sq[-1] in pt.headline_pause_ends or not any(c in pt.headline_pause for c in sq))
+            and (pauses or sq[-1] in pt.headline_pause_ends or not any(c in pt.headline_pause for c in _ENUMERATOR.sub("", sq, 1)))
             and _balanced(sq)
             and sum(map(is_cjk, sq)) >= 2
         )
@@ -432,7 +434,7 @@ class _Splitter:
                 # A line as wide as the lines of the unfinished paragraph before it, with body text
                 # after: the paragraph's next line, cut off by a blank line.
                 p.kind = BODY
-            elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in sq) and (
+            elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in _ENUMERATOR.sub("", sq, 1)) and (
                 (prev is not None and prev.kind == BODY and (prev.open or prev.width))
                 or (nxt is not None and nxt.kind == BODY and (nxt.width or nxt.squeezed[0] in _CONTINUES))
                 or p.lines > 1
@@ -538,6 +540,39 @@ class _Splitter:
                     link[i] = j
                     claimed[j] = True
                 break  # the first paragraph of the same width decides
+        # 6. an unfinished paragraph right before a headline or byline that nothing continues yet:
+        # its column was cut there. Of the first few paragraphs after the next article's start
+        # that follow a finished one, the one sharing most words with it (more than with the
+        # article between, and not of another width) is where it goes on.
+        for i in tails:
+            if i in link or eligible(i + 1) or i + 1 >= n or kind[i + 1] not in (HEADLINE, BYLINE) \
+                    or len(paras[i].squeezed) < self.pt.headline_max_chars // 2:
+                continue  # (a short unfinished line is more likely a heading than half a column)
+            mine = paras[max(0, i - 2):i + 1]
+            w = _middle_width([q for q in mine if q.kind == BODY])
+            g_mine = boundary_grams("".join(q.squeezed for q in mine))
+            theirs: list[_Para] = [q for q in paras[i + 1:i + 3] if q.kind == HEADLINE]
+            best, best_j, seen = 0.0, -1, 0
+            for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
+                if kind[j] in (HEADLINE, BYLINE, COLUMN) and seen:
+                    break  # past the next article's first paragraphs
+                if kind[j] != BODY:
+                    continue
+                if eligible(j) and not paras[j - 1].open and kind[j - 1] == BODY:
+                    wj = paras[j].width
+                    if not (w and wj and abs(w - wj) > self.pt.wrap_width_tolerance):
+                        g = boundary_grams(paras[j].squeezed)
+                        g_theirs = boundary_grams("".join(q.squeezed for q in theirs))
+                        score = boundary_cosine(g, g_mine) - boundary_cosine(g, g_theirs)
+                        if score > best:
+                            best, best_j = score, j
+                theirs.append(paras[j])
+                seen += 1
+                if seen >= 4:
+                    break
+            if best_j >= 0:
+                link[i] = best_j
+                claimed[best_j] = True
         return link
 
     def closer_to(self, p: _Para, mine: list[_Para], theirs: list[_Para], margin: float = 0.0) -> bool:
