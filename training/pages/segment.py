@@ -441,7 +441,7 @@ class _Splitter:
             ):
                 p.kind = BODY
 
-    def link_wraps(self, paras: list[_Para]) -> dict[int, int]:
+    def link_wraps(self, paras: list[_Para], after: bool = False) -> dict[int, int]:
         """Glue wrapped body paragraphs; return far links (index of tail -> index of head)."""
         n = len(paras)
         claimed = [False] * n
@@ -544,7 +544,8 @@ class _Splitter:
         # its column was cut there. Of the first few paragraphs after the next article's start
         # that follow a finished one, the one sharing most words with it (more than with the
         # article between, and not of another width) is where it goes on.
-        for i in tails:
+        # (Not where headlines follow their bodies: there the headline after it is its own.)
+        for i in [] if after else tails:
             if i in link or eligible(i + 1) or i + 1 >= n or kind[i + 1] not in (HEADLINE, BYLINE) \
                     or len(paras[i].squeezed) < self.pt.headline_max_chars // 2:
                 continue  # (a short unfinished line is more likely a heading than half a column)
@@ -718,9 +719,10 @@ class _Splitter:
         self.demote_wrapped_headlines(kept)
         self.attach_credits(kept)
         kept = [p for p in kept if p.kind != "absorbed"]
-        link = self.link_wraps(kept)
         first = next((p.kind for p in kept if p.kind not in (COLUMN, CAPTION, CREDIT)), HEADLINE)
-        builder = _Builder(self, after=first in (BYLINE, BODY))
+        after = first in (BYLINE, BODY)  # this page prints headlines after their bodies
+        link = self.link_wraps(kept, after)
+        builder = _Builder(self, after=after)
         for flow in self.flows(kept, link):
             builder.walk(flow)
         return builder.articles_out()
@@ -953,6 +955,10 @@ class _Builder:
             record.append((x, last, block[0]))
         if model is None:
             return {"at": at, "headline": headline, "new_article": rule, "rule": "rules (recording)"}
+        if w1 and w2 and abs(w1 - w2) >= 2 * pt.wrap_width_tolerance:
+            # Columns of clearly different measure are different articles: no section heading
+            # changes the width a text is set in.
+            return {"at": at, "headline": headline, "new_article": True, "rule": f"line widths {w1} and {w2}"}
         p = model.prob(x)
         return {"at": at, "headline": headline, "new_article": p >= model.threshold,
                 "model": "boundary", "p_new_article": round(p, 3), "because": model.explain(x)}
