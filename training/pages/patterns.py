@@ -222,6 +222,7 @@ class PagePatterns:
     interleave_max_paras: int = 60
     cohesion_paras: int = 8
     resume_margin: float = 0.15
+    fragmented_share: float = 0.25
     wrap_max_chars: int = 48
 
     def is_noise(self, squeezed: str) -> bool:

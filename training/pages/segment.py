@@ -457,7 +457,11 @@ class _Splitter:
             if kind[i + 1] == BODY and not claimed[i + 1] and self.word_across(paras[i].squeezed, paras[i + 1].squeezed):
                 link[i] = i + 1
                 claimed[i + 1] = True
-        # 2. a word across the junction with a later paragraph: an interleaved column
+        # 2. a word across the junction with a later paragraph: an interleaved column. Where many
+        # paragraphs are unfinished (lines cut apart by blank lines), an unfinished paragraph
+        # before the far one is no sign of two cut columns.
+        bodies = sum(k == BODY for k in kind)
+        fragmented = bodies and len(tails) > self.pt.fragmented_share * bodies
         for i in tails:
             if i in link:
                 continue
@@ -474,7 +478,8 @@ class _Splitter:
                     and not (paras[i].width and abs(paras[i].width - paras[j].width) <= self.pt.wrap_width_tolerance)
                 if kind[j - 1] == BODY and pred.open and same_column:
                     continue  # its open predecessor is wrapped at its width, the far one is not: a plain wrap
-                if next_is_body and not (kind[j - 1] == BODY and pred.open) and paras[j].squeezed[0] not in _CONTINUES:
+                if next_is_body and not (kind[j - 1] == BODY and pred.open and not fragmented) \
+                        and paras[j].squeezed[0] not in _CONTINUES:
                     # A body paragraph follows, so the plain reading is that it continues there; a
                     # word formed across a far junction by chance must not beat that unless the far
                     # paragraph, too, interrupts an unfinished one (two columns cut into each other).
