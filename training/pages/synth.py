@@ -195,8 +195,9 @@ def _article_blocks(lay: _Layout, idx: int, title: str, text: str) -> tuple[list
                 paras = paras[:k + 1]
                 break
     form, by = lay.byline()
-    if _OWN_BYLINE.match(paras[0]) or (len(paras) > 1 and len(paras[0]) <= 12 and _OWN_BYLINE.match(paras[1])):
-        # the corpus text brings its own byline (perhaps under its own kicker)
+    if any(_OWN_BYLINE.match(p) for p in paras[:2]):
+        # the corpus text brings its own byline (perhaps under a kicker or its title repeated):
+        # a page never prints two
         form, by = "none", ""
     body = [("body", p) for p in paras]
     if lay.chance("case_markers") and len(body) >= 2:
