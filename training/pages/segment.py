@@ -657,7 +657,8 @@ class _Splitter:
         run: list[list[int]] = []
         k = j
         # Section headings may stand in the tail; a headline with a byline after it opens another article.
-        while k < n and len(run) < pt.interleave_max_paras and (paras[k].kind == BODY or (
+        # A furniture line (责任编辑：…) may end the tail too.
+        while k < n and len(run) < pt.interleave_max_paras and (paras[k].kind in (BODY, COLUMN) or (
                 paras[k].kind == HEADLINE and k + 1 < n and paras[k + 1].kind in (BODY, HEADLINE))):
             unit = [k]
             while unit[-1] in link:
@@ -712,7 +713,7 @@ class _Splitter:
                 best, best_at = total, t
         if best_at is None:
             return None
-        if best_at and votes[best_at - 1] is None:
+        if best_at and votes[best_at - 1] is None and paras[run[best_at][0]].kind == HEADLINE:
             best_at -= 1  # a heading goes with the section below it
         return run[best_at + 1][0]
 
