@@ -836,6 +836,9 @@ class _Builder:
                     if cur is not None:
                         cur.closed = True
                     pending = group
+                elif nk == CAPTION and self.after and open_untitled:
+                    cur.title = group  # headlines follow their bodies: a photo below is another item
+                    cur.closed = True
                 elif nk == CAPTION:
                     pending = group
                 elif prev_caption is not None and not prev_caption.title and nk not in (BODY, MARKER) and (
