@@ -435,8 +435,8 @@ class _Splitter:
                 # after: the paragraph's next line, cut off by a blank line.
                 p.kind = BODY
             elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in _ENUMERATOR.sub("", sq, 1)) and (
-                (prev is not None and prev.kind == BODY and (prev.open or prev.width))
-                or (nxt is not None and nxt.kind == BODY and (nxt.width or nxt.squeezed[0] in _CONTINUES))
+                (prev is not None and prev.kind == BODY and (prev.open or abs(_width(sq) - prev.width) <= 1))
+                or (nxt is not None and nxt.kind == BODY and (abs(_width(sq) - nxt.width) <= 1 or nxt.squeezed[0] in _CONTINUES))
                 or p.lines > 1
             ):
                 p.kind = BODY
