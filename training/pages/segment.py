@@ -904,7 +904,9 @@ class _Builder:
         title = cur.title[-1] if cur.title else None
         x = boundary_features(
             [page[p.start:p.end] for p in group], "".join(p.squeezed for p in group),
-            page[title.start:title.end] if title else "", title.squeezed if title else "",
+            # Only the title's markup is read from its raw text: a bounded head of it, so that a title
+            # padded with spaces costs each decision a constant.
+            page[title.start:min(title.end, title.start + 64)] if title else "", title.squeezed if title else "",
             w1, w2, pt.wrap_width_tolerance, same, pt.domain_break, paras, cur.sections,
             len(block), len(block[0].squeezed), bool(last is not None and last.open), self.after,
             "".join(self.recent_body(cur, pt.cohesion_paras)), "".join(p.squeezed for p in islice(block, pt.cohesion_paras)),
