@@ -363,6 +363,10 @@ LOOP_PAGES = [
     # link_wraps step 2: a word formed across a far junction ("…隐患排" + "查等…")
     ("links 2: far word junctions", repeated(lambda i: f"{OPEN[:30]}{i}隐患排\n\n{HEAD}{i}\n\n查等方面{CLOSED}\n\n"),
      "word_across"),
+    # the most junctions per character: 5-character open paragraphs (an unclosed quote keeps them
+    # body text) of distinct characters, so no junction is a cached one
+    ("links 2: short open paragraphs, every junction new", repeated(lambda i: f"“{distinct_chars(7919 * i, 4)}\n\n"),
+     "word_across"),
     # link_wraps step 4 + flows/resume_point: a '，…' paragraph continues the nearest open one
     ("links 4: comma continuations across markers",
      repeated(lambda i: f"{OPEN}{i}\n\n【案情】\n\n，{closed(i)}\n\n"), "resume_point"),
