@@ -319,3 +319,26 @@ def test_the_bounds_leave_room_for_the_shipped_model():
     assert (MODEL_DIR / "arrays.npz").stat().st_size * 100 < boundary.MAX_FILE_BYTES
     x = np.zeros(len(FEATURES))
     assert 0.0 < model.prob(x) < 1.0
+
+
+def test_a_damaged_shipped_model_falls_back_to_the_rules_with_one_log_line(tmp_path, monkeypatch, caplog, client):
+    """Not a 500 on every page: the splitter uses its rules, and the log says what to regenerate."""
+    from training.pages import boundary
+
+    assert boundary.default_model() is not None  # the shipped one verifies
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    (d / "arrays.npz").write_bytes(b"damaged")
+    monkeypatch.setattr(boundary, "MODEL_DIR", d)
+    boundary.default_model.cache_clear()
+    try:
+        page = "## 标题一\n\n民警走进社区开展普法宣传。\n\n## 标题二\n\n法院依法公开开庭审理了这起案件。"
+        with caplog.at_level("ERROR", logger="training.pages.boundary"):
+            assert segment(page) == segment(page, model=None)
+            answer = client.post("/segment", json={"text": page})
+        assert answer.status_code == 200 and answer.get_json()["articles"]
+        logged = [r.getMessage() for r in caplog.records if r.name == "training.pages.boundary"]
+        assert len(logged) == 1 and str(d) in logged[0] and "train_boundaries" in logged[0]
+    finally:
+        monkeypatch.undo()
+        boundary.default_model.cache_clear()

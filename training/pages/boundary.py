@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -304,7 +305,14 @@ def load(directory: Path = MODEL_DIR) -> BoundaryModel:
 
 @lru_cache(maxsize=1)
 def default_model() -> BoundaryModel | None:
-    """The shipped boundary model, or None when there is none (the splitter then uses its rules)."""
+    """The shipped boundary model, or None when there is none or it fails its checks (the splitter then uses its rules).
+
+    A damaged file is logged once, naming the fix: it must not turn every page request into a 500.
+    """
     if not (MODEL_DIR / "model.json").exists():
         return None
-    return load(MODEL_DIR)
+    try:
+        return load(MODEL_DIR)
+    except BoundaryModelError as exc:
+        logging.getLogger(__name__).error("%s; until then pages are split by the rules alone", exc)
+        return None
