@@ -190,3 +190,155 @@ def test_scores_count_matches_and_boundaries_on_a_known_split():
     merged = [art(0, 8), art(8, 10)]  # two articles run together: one boundary missed, purity 0.5
     assert [m.found for m in match_units(page, gold, merged)] == [False, False, True]
     assert boundaries(page, gold, merged) == (1, 1, 2)
+
+
+# --------------------------------------------------------------------------------------------
+# Untrusted model files: every malformed or oversized one is a BoundaryModelError naming the
+# file and the fix, never another exception, and never a model whose decisions are slow.
+
+
+def _arrays() -> dict:
+    with np.load(MODEL_DIR / "arrays.npz", allow_pickle=False) as npz:
+        return {k: npz[k].copy() for k in npz.files}
+
+
+def _npz(arrays: dict, compressed: bool = False) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(out, **arrays)
+    return out.getvalue()
+
+
+def _with(**changes) -> bytes:
+    return _npz({**_arrays(), **changes})
+
+
+def _chain(depth: int, roots: int = 1) -> bytes:
+    """One tree that is a chain `depth` levels deep (inner node 2i: left 2i+2, right the leaf 2i+1)."""
+    n = 2 * depth + 1
+    feature, left, right = (np.full(n, -1, dtype=np.int64) for _ in range(3))
+    inner = np.arange(0, 2 * depth, 2)
+    feature[inner], left[inner], right[inner] = 0, inner + 2, inner + 1
+    return _npz({"feature": feature, "left": left, "right": right, "cut": np.zeros(n), "value": np.zeros(n),
+                 "roots": np.zeros(roots, dtype=np.int64)})
+
+
+def _npy() -> bytes:
+    import io
+
+    out = io.BytesIO()
+    np.save(out, np.arange(3))
+    return out.getvalue()
+
+
+def _bad_crc() -> bytes:
+    data = bytearray(_npz(_arrays()))
+    data[len(data) // 3] ^= 0xFF  # inside a member's data: the zip's CRC no longer matches
+    return bytes(data)
+
+
+# name -> (arrays.npz bytes, what the message says)
+BAD_ARRAYS = {
+    "a 0-d array": (lambda: _with(feature=np.array(3)), "not flat"),
+    "a 2-D array": (lambda: _with(left=_arrays()["left"].reshape(1, -1)), "not flat"),
+    "float node indexes": (lambda: _with(left=_arrays()["left"].astype(np.float64)), "not integers"),
+    "bool features": (lambda: _with(feature=_arrays()["feature"] >= 0), "not integers"),
+    "a negative root": (lambda: _with(roots=np.array([-1])), "outside the trees"),
+    "a root past the end": (lambda: _with(roots=np.array([len(_arrays()["feature"])])), "outside the trees"),
+    "no roots": (lambda: _with(roots=np.array([], dtype=np.int64)), "different lengths"),
+    "string cuts": (lambda: _with(cut=np.array(["x"] * len(_arrays()["cut"]))), "not real numbers"),
+    "complex values": (lambda: _with(value=_arrays()["value"].astype(complex)), "not real numbers"),
+    "record values": (lambda: _with(value=np.zeros(len(_arrays()["value"]), dtype=[("a", "f8")])), "not real numbers"),
+    "an infinite cut": (lambda: _with(cut=np.full(len(_arrays()["cut"]), np.inf)), "not finite"),
+    "a million trees": (lambda: _with(roots=np.zeros(1_000_000, dtype=np.int64)), "trees"),
+    "too many nodes": (lambda: _chain(40_000), "nodes"),
+    "a tree 1,000 levels deep": (lambda: _chain(1_000), "deeper than"),
+    "walks too long in all": (lambda: _chain(30, roots=1_000), "per decision"),
+    "not a zip": (lambda: b"not an npz file" * 10, "arrays.npz"),
+    "an .npy, not an .npz": (_npy, "arrays.npz"),
+    "a bad CRC": (_bad_crc, "arrays.npz"),
+    "truncated": (lambda: _npz(_arrays())[:-100], "arrays.npz"),
+    "a zip bomb": (lambda: _npz({**_arrays(), "pad": np.zeros(20_000_000, dtype=np.uint8)}, compressed=True), "unpack"),
+}
+
+
+def _resign(d: Path, content: bytes) -> None:
+    import hashlib
+
+    (d / "arrays.npz").write_bytes(content)
+    spec = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    spec["arrays_sha256"] = hashlib.sha256(content).hexdigest()
+    (d / "model.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", list(BAD_ARRAYS))
+def test_malformed_or_oversized_arrays_are_refused_naming_file_and_fix(tmp_path, damage):
+    make, says = BAD_ARRAYS[damage]
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    _resign(d, make())  # re-signed: only the checks of the content itself can catch it
+    with pytest.raises(BoundaryModelError) as info:
+        load(d)
+    message = str(info.value)
+    assert str(d) in message and "python -m training.pages.train_boundaries" in message and says in message
+
+
+@pytest.mark.parametrize("key, value", [("bias", 10**400), ("rate", "1e999"), ("threshold", [0.5]),
+                                        ("features", None), ("features", 5), ("bias", None)],
+                         ids=["bias 10**400", "rate 1e999", "threshold a list", "features null", "features 5", "bias null"])
+def test_malformed_model_json_fields_are_refused(tmp_path, key, value):
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    spec = json.loads((d / "model.json").read_text(encoding="utf-8"))
+    spec[key] = value
+    (d / "model.json").write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(BoundaryModelError, match="train_boundaries") as info:
+        load(d)
+    assert str(d) in str(info.value)
+
+
+@pytest.mark.parametrize("name, content", [("arrays.npz", b"\0" * (8 << 20 | 1)), ("model.json", b" " * (8 << 20 | 1)),
+                                           ("model.json", b"[" * 100_000)],
+                         ids=["arrays.npz over 8 MiB", "model.json over 8 MiB", "model.json nested 100,000 deep"])
+def test_oversized_or_deeply_nested_files_are_refused(tmp_path, name, content):
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    (d / name).write_bytes(content)
+    with pytest.raises(BoundaryModelError, match="train_boundaries") as info:
+        load(d)
+    assert str(d) in str(info.value)
+
+
+def test_the_bounds_leave_room_for_the_shipped_model():
+    """The caps are far above what training writes, and a model within them decides quickly."""
+    from training.pages import boundary
+
+    model = load(MODEL_DIR)
+    assert len(model.feature) * 10 < boundary.MAX_NODES and len(model.roots) * 10 < boundary.MAX_STEPS
+    assert (MODEL_DIR / "arrays.npz").stat().st_size * 100 < boundary.MAX_FILE_BYTES
+    x = np.zeros(len(FEATURES))
+    assert 0.0 < model.prob(x) < 1.0
+
+
+def test_a_damaged_shipped_model_falls_back_to_the_rules_with_one_log_line(tmp_path, monkeypatch, caplog, client):
+    """Not a 500 on every page: the splitter uses its rules, and the log says what to regenerate."""
+    from training.pages import boundary
+
+    assert boundary.default_model() is not None  # the shipped one verifies
+    d = tmp_path / "boundary"
+    shutil.copytree(MODEL_DIR, d)
+    (d / "arrays.npz").write_bytes(b"damaged")
+    monkeypatch.setattr(boundary, "MODEL_DIR", d)
+    boundary.default_model.cache_clear()
+    try:
+        page = "## 标题一\n\n民警走进社区开展普法宣传。\n\n## 标题二\n\n法院依法公开开庭审理了这起案件。"
+        with caplog.at_level("ERROR", logger="training.pages.boundary"):
+            assert segment(page) == segment(page, model=None)
+            answer = client.post("/segment", json={"text": page})
+        assert answer.status_code == 200 and answer.get_json()["articles"]
+        logged = [r.getMessage() for r in caplog.records if r.name == "training.pages.boundary"]
+        assert len(logged) == 1 and str(d) in logged[0] and "train_boundaries" in logged[0]
+    finally:
+        monkeypatch.undo()
+        boundary.default_model.cache_clear()

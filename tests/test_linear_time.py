@@ -306,6 +306,155 @@ def test_segment_is_linear_on_pattern_pages():
                   what="pattern-built pages")
 
 
+# --------------------------------------------------------------------------------------------
+# The splitter's loops, one adversarial page family each (issue 14's rewrite)
+#
+# Each family is built to make one loop do the most work per character: every paragraph is
+# distinct (numbered, so none is dropped as a reprint) and of the kind that loop looks at.
+
+OPEN = PARAGRAPHS["open body"]  # a body paragraph that ends mid-sentence: a wrap continues it
+CLOSED = PARAGRAPHS["court body"]
+HEAD = PARAGRAPHS["headline"]
+
+
+def repeated(unit) -> object:
+    """make(n): unit(0) + unit(1) + ... cut to n characters."""
+    def make(n: int) -> str:
+        out, size, i = [], 0, 0
+        while size < n:
+            out.append(unit(i))
+            size += len(out[-1])
+            i += 1
+        return "".join(out)[:n]
+    return make
+
+
+def grown(k: int, unit) -> object:
+    """make(n): k pieces of n/k characters each, so the paragraphs themselves grow with n."""
+    return lambda n: "".join(unit(i, n // k) for i in range(k))[:n]
+
+
+def wrapped(text: str, width: int) -> str:
+    """text hard-wrapped every `width` characters."""
+    return "\n".join(text[k:k + width] for k in range(0, len(text), width))
+
+
+def closed(i: int, k: int = 0) -> str:
+    """A distinct two-sentence body paragraph (three lines when wrapped at 30 or less)."""
+    return f"{CLOSED[:9]}{i}-{k}{CLOSED[9:]}{CLOSED}"
+
+
+def filled(text: str, n: int) -> str:
+    return (text * (n // len(text) + 1))[:n]
+
+
+def distinct_chars(start: int, m: int) -> str:
+    """m CJK characters that make m distinct bigrams."""
+    return "".join(chr(0x4E00 + (start + k) % 20000) for k in range(m))
+
+
+# (name, make(n), a method the family must call: it proves the family reaches its loop)
+LOOP_PAGES = [
+    # _Splitter.pieces(): the short-line / sentence-end / headline-under-a-sentence rules on every line
+    ("pieces: alternating widths", repeated(lambda i: f"{OPEN[:20]}{i}\n{OPEN[:31]}\n"), None),
+    ("pieces: sentence lines, then headline-like lines", repeated(lambda i: f"民警走进社区{i}。\n{HEAD}\n"), None),
+    ("pieces: widest wraps, then a short line",
+     repeated(lambda i: f"{filled(OPEN, 47)}\n{filled(OPEN, 49)}{i}\n{OPEN[:5]}\n"), "breaks"),
+    # link_wraps step 2: a word formed across a far junction ("…隐患排" + "查等…")
+    ("links 2: far word junctions", repeated(lambda i: f"{OPEN[:30]}{i}隐患排\n\n{HEAD}{i}\n\n查等方面{CLOSED}\n\n"),
+     "word_across"),
+    # the most junctions per character: 5-character open paragraphs (an unclosed quote keeps them
+    # body text) of distinct characters, so no junction is a cached one
+    ("links 2: short open paragraphs, every junction new", repeated(lambda i: f"“{distinct_chars(7919 * i, 4)}\n\n"),
+     "word_across"),
+    # link_wraps step 4 + flows/resume_point: a '，…' paragraph continues the nearest open one
+    ("links 4: comma continuations across markers",
+     repeated(lambda i: f"{OPEN}{i}\n\n【案情】\n\n，{closed(i)}\n\n"), "resume_point"),
+    ("links 4: one chain of comma continuations", repeated(lambda i: f"，{OPEN}{i}\n\n【案情】\n\n"), "resume_point"),
+    ("links 4: only comma paragraphs", repeated(lambda i: f"，{CLOSED[:10]}{i}{CLOSED[10:]}\n\n"), None),
+    # link_wraps step 5: an open paragraph, a headline, then long runs of paragraphs after it
+    ("links 5: runs of another width",
+     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{wrapped(closed(i, k), 30)}\n\n" for k in range(70))),
+     "word_across"),
+    ("links 5: runs of the same width",
+     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{wrapped(closed(i, k), 20)}\n\n" for k in range(70))),
+     "word_across"),
+    ("links 5: runs of one-line paragraphs",
+     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{closed(i, k)}\n\n" for k in range(70))),
+     "closer_to"),
+    ("links 5: markers and one-line paragraphs",
+     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"【案情】\n\n{CLOSED}{i}{k}\n\n" for k in range(40))),
+     "closer_to"),
+    ("links 5: alternating widths around headlines",
+     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}{i}\n\n{wrapped(closed(i), 30)}\n\n"), "resume_point"),
+    # flows + resume_point: far links, each followed by a long run of units to vote on
+    ("flows: tails followed by long runs",
+     repeated(lambda i: f"{OPEN}{i}\n\n【案情】\n\n，{closed(i)}\n\n" + "".join(f"{closed(i, k)}\n\n" for k in range(1, 70))),
+     "resume_point"),
+    # _Builder.walk: photo news, a headline across a column label, stacked headlines, markers
+    ("walk: photo news", repeated(lambda i: f"{HEAD}{i}\n\n□本报记者 王芳\n\n图为民警在巡逻{i}。（记者 张三 摄）\n\n"), None),
+    ("walk: headlines across column labels",
+     repeated(lambda i: f"{HEAD}{i}\n\n法治聚焦\n\n{CLOSED[:9]}{i}{CLOSED[9:]}\n\n"), None),
+    ("walk: headline, byline, many markers, caption",
+     repeated(lambda i: f"{HEAD}{i}\n\n□本报记者 王芳\n\n" + "【案情】\n\n" * 30 + f"图为民警在巡逻{i}。（记者 张三 摄）\n\n"), None),
+    ("walk: stacked headlines", repeated(lambda i: f"{HEAD}{i}\n\n"), None),
+    # boundary decisions (breaks, recent_body, cohesion features) in one long article
+    ("decisions: sections of one article", repeated(lambda i: f"{CLOSED[:9]}{i}{CLOSED[9:]}\n\n## 一、{HEAD}{i}\n\n"),
+     "breaks"),
+    ("decisions: sections under a title padded with spaces",
+     lambda n: f"## {HEAD[:4]}{' ' * (n // 2)}{HEAD[4:]}\n\n"
+               + repeated(lambda i: f"{CLOSED[:9]}{i}{CLOSED[9:]}\n\n## 一、{HEAD}{i}\n\n")(n // 2), "breaks"),
+    # grams / cosine / share over paragraphs that grow with the page
+    ("cohesion: huge paragraphs of distinct bigrams",
+     grown(20, lambda i, m: f"{HEAD}{i}\n\n{distinct_chars(i * m, m)}\n\n"), "breaks"),
+    ("cohesion: huge paragraphs of repeated bigrams", grown(20, lambda i, m: f"## {HEAD}{i}\n\n{filled(CLOSED, m)}{i}\n\n"),
+     "breaks"),
+    # drop_repeats: a byline and first paragraph printed again and again
+    ("repeats: byline and first paragraph",
+     repeated(lambda i: f"□本报记者 王芳\n\n本报讯（记者 王芳）{CLOSED}\n\n{HEAD}{i}\n\n"), "orphan_target"),
+]
+
+
+@pytest.mark.parametrize("name, make, method", LOOP_PAGES, ids=[n for n, _, _ in LOOP_PAGES])
+def test_segment_is_linear_on_each_loop(name, make, method):
+    assert_linear(segment, make, what=name)
+
+
+@pytest.mark.parametrize("name, make, method", [p for p in LOOP_PAGES if p[2]], ids=[n for n, _, m in LOOP_PAGES if m])
+def test_each_loop_page_reaches_its_loop(monkeypatch, name, make, method):
+    """A family that no longer reaches the loop it attacks would test nothing: it calls that loop's method."""
+    from training.pages import segment as module
+
+    owner = module._Splitter if hasattr(module._Splitter, method) else module._Builder
+    real, calls = getattr(owner, method), []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, counted)
+    segment(make(20_000))
+    assert len(calls) >= 3, f"{name}: {method} called {len(calls)} times"
+
+
+def test_cohesion_features_are_linear():
+    """boundary.grams/cosine/share on passages of distinct and of repeated bigrams."""
+    from training.pages.boundary import cosine, grams, share
+
+    def run(texts):
+        for a, b in texts:
+            ga, gb = grams(a), grams(b)
+            cosine(ga, gb), share(ga, gb), share(gb, ga)
+
+    families = [
+        lambda n: (distinct_chars(0, n), distinct_chars(n // 2, n)),
+        lambda n: (filled(CLOSED, n), filled(OPEN, n)),
+        lambda n: (distinct_chars(0, n), filled("公安", n)),
+        lambda n: (filled("字x", n), filled("字字", n)),
+    ]
+    assert_linear(run, lambda n: [f(n) for f in families], what="grams/cosine/share")
+
+
 page_text = st.text(
     alphabet=st.sampled_from(sorted({c for p in TABLE.patterns() for c in alphabet(p.source)}
                                     | set("\n\n \u3000。，x\ud800"))),

@@ -17,10 +17,13 @@ Python: each decision walks each tree once, and explain() says what each feature
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import math
 import os
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -204,19 +207,34 @@ class BoundaryModel:
             tmp.rename(directory)
 
 
+# What a model file may hold. Each decision walks every tree from its root to a leaf (twice with
+# the debug explanation), so a file with a million trees or a tree a million levels deep would
+# make every headline cost seconds: the shipped model has 100 trees of depth 3 (1,490 nodes, 300
+# steps per decision); these bounds leave room for retraining with larger trees.
+MAX_FILE_BYTES = 8 << 20  # arrays.npz on disk and its arrays unpacked; model.json
+MAX_NODES = 1 << 16
+MAX_DEPTH = 32
+MAX_STEPS = 4096  # nodes one decision visits, all trees together
+
+
 def _check_trees(arrays: dict[str, np.ndarray]) -> str | None:
-    """What is wrong with a file's tree arrays, or None: shapes, ranges, and walks that always end."""
+    """What is wrong with a file's tree arrays, or None: shapes, types, ranges, size, and walks that end."""
     try:
-        feature, left, right, roots = (np.asarray(arrays[k]) for k in ("feature", "left", "right", "roots"))
-        cut, value = (np.asarray(arrays[k], dtype=np.float64) for k in ("cut", "value"))
+        feature, left, right, roots, cut, value = (
+            np.asarray(arrays[k]) for k in ("feature", "left", "right", "roots", "cut", "value"))
     except KeyError as exc:
         return f"no {exc.args[0]!r} array"
+    if any(a.ndim != 1 for a in (feature, left, right, roots, cut, value)):
+        return "tree arrays that are not flat (one dimension each)"
     n = len(feature)
-    if any(a.ndim != 1 for a in (feature, left, right, roots, cut, value)) or not (
-            len(left) == len(right) == len(cut) == len(value) == n) or n == 0 or len(roots) == 0:
+    if not (len(left) == len(right) == len(cut) == len(value) == n) or n == 0 or len(roots) == 0:
         return "tree arrays of different lengths"
     if any(a.dtype.kind not in "iu" for a in (feature, left, right, roots)):
         return "node indexes that are not integers"
+    if any(a.dtype.kind not in "iuf" for a in (cut, value)):
+        return "cuts or values that are not real numbers"
+    if n > MAX_NODES or len(roots) > MAX_STEPS:
+        return f"{n} nodes in {len(roots)} trees, more than {MAX_NODES} nodes or {MAX_STEPS} trees"
     if not (np.all(np.isfinite(cut)) and np.all(np.isfinite(value))):
         return "a cut or value that is not finite"
     leaf = feature < 0
@@ -225,6 +243,20 @@ def _check_trees(arrays: dict[str, np.ndarray]) -> str | None:
     leaf_ok = (left == -1) & (right == -1) & (feature == -1)
     if not np.all(np.where(leaf, leaf_ok, inner_ok)) or np.any((roots < 0) | (roots >= n)):
         return "a node that points outside the trees or back up them"
+    # Height of every node (levels below it), one level per round: a tree deeper than MAX_DEPTH
+    # has not settled after MAX_DEPTH + 1 rounds.
+    lc, rc = np.where(leaf, idx, left).astype(np.int64), np.where(leaf, idx, right).astype(np.int64)
+    height = np.zeros(n, dtype=np.int64)
+    for _ in range(MAX_DEPTH + 1):
+        grown = np.where(leaf, 0, 1 + np.maximum(height[lc], height[rc]))
+        if np.array_equal(grown, height):
+            break
+        height = grown
+    else:
+        return f"a tree deeper than {MAX_DEPTH} levels"
+    steps = int(height[roots.astype(np.int64)].sum())
+    if steps > MAX_STEPS:
+        return f"walks of {steps} nodes per decision, more than {MAX_STEPS}"
     return None
 
 
@@ -232,9 +264,16 @@ def load(directory: Path = MODEL_DIR) -> BoundaryModel:
     """A boundary model, its arrays checked against the sha256 in model.json and for well-formed trees."""
     fix = "regenerate it: python -m training.pages.train_boundaries"
     try:
+        for name in ("model.json", "arrays.npz"):
+            size = (directory / name).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise BoundaryModelError(f"{directory / name} is {size} bytes, more than a boundary model's "
+                                         f"{MAX_FILE_BYTES}; {fix}")
         spec = json.loads((directory / "model.json").read_text(encoding="utf-8"))
         content = (directory / "arrays.npz").read_bytes()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
+        if isinstance(exc, BoundaryModelError):
+            raise
         raise BoundaryModelError(f"boundary model in {directory} cannot be read ({exc}); {fix}") from None
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise BoundaryModelError(f"{directory}/model.json: format {spec.get('format') if isinstance(spec, dict) else '?'!r} "
@@ -242,11 +281,17 @@ def load(directory: Path = MODEL_DIR) -> BoundaryModel:
     if hashlib.sha256(content).hexdigest() != spec.get("arrays_sha256"):
         raise BoundaryModelError(f"{directory}/arrays.npz does not match the sha256 in model.json; {fix}")
     try:
+        unpacked = sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(content)).infolist())
+        if unpacked > MAX_FILE_BYTES:  # a small file that unpacks to gigabytes
+            raise ValueError(f"its arrays unpack to {unpacked} bytes, more than {MAX_FILE_BYTES}")
         arrays = read_npz(content)
+    except Exception as exc:  # numpy and zipfile raise many types on crafted bytes: each means malformed
+        raise BoundaryModelError(f"{directory}/arrays.npz: malformed boundary model arrays ({exc}); {fix}") from None
+    try:
         names = tuple(str(n) for n in spec["features"])
         bias, rate, threshold = float(spec["bias"]), float(spec["rate"]), float(spec["threshold"])
-    except (KeyError, TypeError, ValueError, OSError) as exc:
-        raise BoundaryModelError(f"{directory}: malformed boundary model ({exc}); {fix}") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise BoundaryModelError(f"{directory}/model.json: malformed boundary model ({exc}); {fix}") from None
     if names != FEATURES:
         raise BoundaryModelError(f"{directory}: its features do not match this version's {len(FEATURES)} features; {fix}")
     problem = _check_trees(arrays)
@@ -260,7 +305,14 @@ def load(directory: Path = MODEL_DIR) -> BoundaryModel:
 
 @lru_cache(maxsize=1)
 def default_model() -> BoundaryModel | None:
-    """The shipped boundary model, or None when there is none (the splitter then uses its rules)."""
+    """The shipped boundary model, or None when there is none or it fails its checks (the splitter then uses its rules).
+
+    A damaged file is logged once, naming the fix: it must not turn every page request into a 500.
+    """
     if not (MODEL_DIR / "model.json").exists():
         return None
-    return load(MODEL_DIR)
+    try:
+        return load(MODEL_DIR)
+    except BoundaryModelError as exc:
+        logging.getLogger(__name__).error("%s; until then pages are split by the rules alone", exc)
+        return None

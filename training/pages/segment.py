@@ -614,7 +614,7 @@ class _Splitter:
         starts = [0] + [i + 1 for i, _ in far]
         resume: dict[int, int] = {}  # a far-link head j -> where the flow interrupted at j goes on
         for i, j in far:
-            at = self.resume_point(paras, link, i, j)
+            at = self.resume_point(paras, link, i, j, heads)
             if at is not None:
                 resume[j] = at
         cut = set(resume.values())
@@ -644,28 +644,32 @@ class _Splitter:
                 flows.append(flow)
         return flows
 
-    def resume_point(self, paras: list[_Para], link: dict[int, int], i: int, j: int) -> int | None:
+    def resume_point(self, paras: list[_Para], link: dict[int, int], i: int, j: int, heads: set[int]) -> int | None:
         """Where, in the body paragraphs after an interleaved tail j, the interrupted article resumes.
 
         The units after j up to the next non-body paragraph are split in two: the tail's article
         keeps the first part, the article printed between i and j takes the rest. Each unit votes
         by line width (the same as one side's wrapped paragraphs, not the other's) and shared
         words (bigram cosine with each side); the split with the largest vote for the second part
-        wins if it clears `resume_margin`. Bounded to a page's worth of units: linear time.
+        wins if it clears `resume_margin`. Bounded to a page's worth of paragraphs (`heads`: the
+        link targets, a set): linear time.
         """
         pt, n = self.pt, len(paras)
         run: list[list[int]] = []
-        k = j
+        k, seen = j, 0
         # Section headings may stand in the tail; a headline with a byline after it opens another article.
         # A furniture line (责任编辑：…) may end the tail too.
-        while k < n and len(run) < pt.interleave_max_paras and (paras[k].kind in (BODY, COLUMN) or (
+        while k < n and seen < pt.interleave_max_paras and (paras[k].kind in (BODY, COLUMN) or (
                 paras[k].kind == HEADLINE and k + 1 < n and paras[k + 1].kind in (BODY, HEADLINE))):
             unit = [k]
-            while unit[-1] in link:
+            # Paragraphs, not units, are counted: from each far link on a chain of thousands of
+            # wraps, walking the rest of the chain would cost the square of its length.
+            while unit[-1] in link and seen + len(unit) < pt.interleave_max_paras:
                 unit.append(link[unit[-1]])
+            seen += len(unit)
             run.append(unit)
             k = unit[-1] + 1
-            if k in link.values():
+            if unit[-1] in link or k in heads:
                 break
         if len(run) < 2:
             return None
@@ -955,7 +959,9 @@ class _Builder:
         title = cur.title[-1] if cur.title else None
         x = boundary_features(
             [page[p.start:p.end] for p in group], "".join(p.squeezed for p in group),
-            page[title.start:title.end] if title else "", title.squeezed if title else "",
+            # Only the title's markup is read from its raw text: a bounded head of it, so that a title
+            # padded with spaces costs each decision a constant.
+            page[title.start:min(title.end, title.start + 64)] if title else "", title.squeezed if title else "",
             w1, w2, pt.wrap_width_tolerance, same, pt.domain_break, paras, cur.sections,
             len(block), len(block[0].squeezed), bool(last is not None and last.open), self.after,
             "".join(p.squeezed for p in before), "".join(p.squeezed for p in after),
