@@ -345,7 +345,7 @@ def generated_timing(tagger, chars: int = 20_000, runs: int = 5) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models-dir", type=Path, help="models directory (default: TAGGER_MODELS_DIR or models/)")
-    parser.add_argument("--pages-per-style", type=int, default=150, help="generated test pages per held-out style")
+    parser.add_argument("--pages-per-style", type=int, default=300, help="generated test pages per held-out style")
     parser.add_argument("--train-pages", type=int, default=2000, help="generated training pages (all styles)")
     parser.add_argument("--seed", type=int, default=140)
     args = parser.parse_args(argv)
