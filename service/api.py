@@ -10,6 +10,7 @@ from flask import current_app, g
 from training import artifacts
 from training.errors import ModelError
 from training.pages.entities import extract_entities
+from training.pages.boundary import splitter_status
 from training.pages.segment import segment
 from training.taxonomy import from_meta, load_taxonomy
 
@@ -142,9 +143,13 @@ def healthz():
 
 
 @bp.get("/readyz")
-@bp.doc(tags=["Operations"], summary="Ready to classify", responses={200: schemas.example_200({"status": "ready", "model": schemas._VERSION, "pid": 4242}), **schemas.error_responses(503)})
+@bp.doc(tags=["Operations"], summary="Ready to classify", responses={200: schemas.example_200({"status": "ready", "model": schemas._VERSION, "pid": 4242, "skipped": [], "splitter": {"boundary_model": "ok", "trees": 100, "nodes": 1490}}), **schemas.error_responses(503)})
 def readyz():
     """A model is loaded and answers a probe text."""
     tagger = _tagger()
     tagger.classify(["法院依法公开宣判一起盗窃案。"])
-    return {"status": "ready", "model": tagger.version, "pid": os.getpid(), "skipped": get_registry().skipped}
+    splitter = splitter_status()
+    if "problem" in splitter:
+        splitter["problem"] = without_paths(splitter["problem"])
+    return {"status": "ready", "model": tagger.version, "pid": os.getpid(), "skipped": get_registry().skipped,
+            "splitter": splitter}

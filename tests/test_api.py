@@ -124,6 +124,7 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz").get_json()
     assert ready["status"] == "ready" and ready["model"] == "tiny-1" and ready["pid"] > 0
+    assert ready["splitter"]["boundary_model"] == "ok" and ready["splitter"]["trees"] >= 10
 
 
 def test_readiness_fails_without_a_model(tmp_path):

@@ -337,6 +337,9 @@ def test_a_damaged_shipped_model_falls_back_to_the_rules_with_one_log_line(tmp_p
             assert segment(page) == segment(page, model=None)
             answer = client.post("/segment", json={"text": page})
         assert answer.status_code == 200 and answer.get_json()["articles"]
+        splitter = client.get("/readyz").get_json()["splitter"]  # operators see it without reading logs
+        assert splitter["boundary_model"] == "rules only" and "train_boundaries" in splitter["problem"]
+        assert str(tmp_path) not in splitter["problem"]
         logged = [r.getMessage() for r in caplog.records if r.name == "training.pages.boundary"]
         assert len(logged) == 1 and str(d) in logged[0] and "train_boundaries" in logged[0]
     finally:

@@ -315,4 +315,16 @@ def default_model() -> BoundaryModel | None:
         return load(MODEL_DIR)
     except BoundaryModelError as exc:
         logging.getLogger(__name__).error("%s; until then pages are split by the rules alone", exc)
+        _PROBLEMS[MODEL_DIR] = str(exc)
         return None
+
+
+_PROBLEMS: dict[Path, str] = {}  # why the shipped model was refused, for /readyz
+
+
+def splitter_status() -> dict:
+    """What splits pages: the shipped boundary model (its size), or the rules alone and why."""
+    model = default_model()
+    if model is not None:
+        return {"boundary_model": "ok", "trees": len(model.roots), "nodes": len(model.feature)}
+    return {"boundary_model": "rules only", "problem": _PROBLEMS.get(MODEL_DIR, "no boundary model shipped")}
