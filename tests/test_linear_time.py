@@ -353,6 +353,11 @@ def distinct_chars(start: int, m: int) -> str:
     return "".join(chr(0x4E00 + (start + k) % 20000) for k in range(m))
 
 
+def cut_column(paragraph, count: int):
+    """Pages of an open wrapped paragraph, a headline, then `count` paragraphs paragraph(i, k) after it."""
+    return repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{paragraph(i, k)}\n\n" for k in range(count)))
+
+
 # (name, make(n), a method the family must call: it proves the family reaches its loop)
 LOOP_PAGES = [
     # _Splitter.pieces(): the short-line / sentence-end / headline-under-a-sentence rules on every line
@@ -373,18 +378,10 @@ LOOP_PAGES = [
     ("links 4: one chain of comma continuations", repeated(lambda i: f"，{OPEN}{i}\n\n【案情】\n\n"), "resume_point"),
     ("links 4: only comma paragraphs", repeated(lambda i: f"，{CLOSED[:10]}{i}{CLOSED[10:]}\n\n"), None),
     # link_wraps step 5: an open paragraph, a headline, then long runs of paragraphs after it
-    ("links 5: runs of another width",
-     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{wrapped(closed(i, k), 30)}\n\n" for k in range(70))),
-     "word_across"),
-    ("links 5: runs of the same width",
-     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{wrapped(closed(i, k), 20)}\n\n" for k in range(70))),
-     "word_across"),
-    ("links 5: runs of one-line paragraphs",
-     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"{closed(i, k)}\n\n" for k in range(70))),
-     "closer_to"),
-    ("links 5: markers and one-line paragraphs",
-     repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}\n\n" + "".join(f"【案情】\n\n{CLOSED}{i}{k}\n\n" for k in range(40))),
-     "closer_to"),
+    ("links 5: runs of another width", cut_column(lambda i, k: wrapped(closed(i, k), 30), 70), "word_across"),
+    ("links 5: runs of the same width", cut_column(lambda i, k: wrapped(closed(i, k), 20), 70), "word_across"),
+    ("links 5: runs of one-line paragraphs", cut_column(closed, 70), "closer_to"),
+    ("links 5: markers and one-line paragraphs", cut_column(lambda i, k: f"【案情】\n\n{CLOSED}{i}{k}", 40), "closer_to"),
     ("links 5: alternating widths around headlines",
      repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}{i}\n\n{wrapped(closed(i), 30)}\n\n"), "resume_point"),
     # flows + resume_point: far links, each followed by a long run of units to vote on
