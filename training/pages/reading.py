@@ -252,7 +252,11 @@ class _Reading:
         a_side = side(i, run[0])
         b_side = side(j - 1, [])
         if not b_side:
-            return None
+            # The tail came right under the interrupted article's headline: its headline (the
+            # nearest before j) speaks for it.
+            b_side = [next((paras[m] for m in range(j - 1, max(i, j - 4), -1) if paras[m].kind == HEADLINE), None)]
+            if b_side[0] is None:
+                return None
         wa = next((p.width for p in a_side if p.width), 0)
         wb = next((p.width for p in b_side if p.width), 0)
         ga = boundary_grams("".join(p.squeezed for p in a_side))
