@@ -208,6 +208,26 @@ def test_an_unsafe_pattern_is_refused_naming_its_key(tmp_path: Path, source: str
     assert "invalid page pattern table" in str(info.value) and str(bad) in str(info.value)
 
 
+@pytest.mark.parametrize("line", [
+    "interleave_max_paras = 1000000000",  # would make every far-link search quadratic again
+    "cohesion_paras = -1",
+    "resume_margin = nan",
+    "fragmented_share = inf",
+    'junction_chars = "4"',
+    "wrap_width_tolerance = true",
+])
+def test_an_unbounded_or_mistyped_limit_is_refused_naming_its_key(tmp_path: Path, line: str):
+    table = (Path(__file__).parents[1] / "training" / "pages" / "patterns.toml").read_text(encoding="utf-8")
+    key = line.split(" = ")[0]
+    lines = [ln for ln in table.splitlines() if not ln.startswith(f"{key} = ")]
+    at = lines.index("[limits]") + 1
+    bad = tmp_path / "patterns.toml"
+    bad.write_text("\n".join(lines[:at] + [line] + lines[at:]) + "\n", encoding="utf-8")
+    with pytest.raises(PatternTableError, match=rf"\[limits\] {key} = .*expected") as info:
+        load_patterns(bad)
+    assert str(bad) in str(info.value)
+
+
 def test_the_shipped_table_is_bounded_where_it_says():
     """Sign-offs and bylines are short: a long line costs them a constant, not its length."""
     assert TABLE.signoff.scope == "whole" and TABLE.signoff.width < 100

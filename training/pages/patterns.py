@@ -256,6 +256,26 @@ def _compile(data: dict, section: str, name: str, many: bool) -> Pattern | tuple
     return tuple(Pattern(v, f"{key}[{i}]") for i, v in enumerate(values))
 
 
+# The counts bound how far each search over a page looks: a table may narrow them, but a huge one
+# would make splitting quadratic again, so they are capped.
+_MAX_COUNT = 1_000
+
+
+def _check_limit(key: str, value: object, default: object) -> None:
+    """A [limits] value of the default's type and in range; PatternTableError naming the key otherwise."""
+    if isinstance(default, str):
+        ok = isinstance(value, str) and len(value) <= 64
+        want = "a string of at most 64 characters"
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT
+        want = f"a whole number from 0 to {_MAX_COUNT}"
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1_000
+        want = "a number from 0 to 1000"
+    if not ok:
+        raise PatternTableError(f"[limits] {key} = {value!r}: expected {want} (default {default!r})")
+
+
 def load_patterns(path: str | Path | None = None) -> PagePatterns:
     """Read and check a pattern table (default: training/pages/patterns.toml).
 
@@ -271,6 +291,8 @@ def load_patterns(path: str | Path | None = None) -> PagePatterns:
         unknown = set(limits) - set(PagePatterns.__dataclass_fields__)
         if unknown:
             raise PatternTableError(f"unknown [limits] keys {sorted(unknown)}")
+        for key, value in limits.items():
+            _check_limit(key, value, PagePatterns.__dataclass_fields__[key].default)
         columns = data.get("columns", {})
         return PagePatterns(
             column_headers=frozenset(_WS.sub("", h) for h in columns["headers"]),
