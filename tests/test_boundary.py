@@ -30,6 +30,7 @@ def test_shipped_model_loads_and_matches_its_features():
     raw, contrib = model._contributions(x)
     roots = model.bias + model.rate * float(sum(model.value[r] for r in model.roots))
     assert abs(roots + sum(contrib) - raw) < 1e-9
+    assert model.decide(x) == (model.prob(x), model.explain(x))  # one walk gives both
 
 
 def test_exported_trees_score_exactly_like_scikit_learn():

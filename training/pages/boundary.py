@@ -173,12 +173,18 @@ class BoundaryModel:
         return raw, contrib
 
     def prob(self, x: np.ndarray) -> float:
-        z = self._contributions(x)[0]
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return _sigmoid(self._contributions(x)[0])
+
+    def decide(self, x: np.ndarray, top: int = 4) -> tuple[float, list[dict]]:
+        """(prob, explain) of one decision from a single walk of the trees."""
+        raw, contrib = self._contributions(x)
+        return _sigmoid(raw), self._top(x, contrib, top)
 
     def explain(self, x: np.ndarray, top: int = 4) -> list[dict]:
         """The features that moved this decision most, with their signed contributions to the logit."""
-        contrib = self._contributions(x)[1]
+        return self._top(x, self._contributions(x)[1], top)
+
+    def _top(self, x: np.ndarray, contrib: list[float], top: int) -> list[dict]:
         order = sorted(range(len(contrib)), key=lambda i: -abs(contrib[i]))[:top]
         return [{"feature": self.names[i], "value": round(float(x[i]), 3), "weight": round(contrib[i], 3)}
                 for i in order]
@@ -215,6 +221,10 @@ MAX_FILE_BYTES = 8 << 20  # arrays.npz on disk and its arrays unpacked; model.js
 MAX_NODES = 1 << 16
 MAX_DEPTH = 32
 MAX_STEPS = 4096  # nodes one decision visits, all trees together
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 def _check_trees(arrays: dict[str, np.ndarray]) -> str | None:

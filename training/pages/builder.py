@@ -259,9 +259,9 @@ class _Builder:
             # Columns of clearly different measure are different articles: no section heading
             # changes the width a text is set in.
             return {"at": at, "headline": headline, "new_article": True, "rule": f"line widths {w1} and {w2}"}
-        p = model.prob(x)
+        p, because = model.decide(x)
         return {"at": at, "headline": headline, "new_article": p >= model.threshold,
-                "model": "boundary", "p_new_article": round(p, 3), "because": model.explain(x)}
+                "model": "boundary", "p_new_article": round(p, 3), "because": because}
 
     def recent_body(self, cur: _Art, n: int) -> list[_Para]:
         """The article's last n body paragraphs, last first (a bounded window)."""
