@@ -283,3 +283,33 @@ def test_a_tail_opening_with_a_comma_rejoins_its_sentence():
     arts = segment(page)
     court = next(a for a in arts if a.title == "法庭开进田间地头")
     assert "合同，签订时" in court.text
+
+
+# An article cut mid-word ("…安全隐患排") whose tail ("查工作。…") is printed right under the next
+# article's byline, before that article's first paragraph.
+_CUT_A = ("清河派出所夜巡护航平安街区", "近日，青州市公安局清河派出所组织民警开展夜间巡逻，重点检查沿街商铺的消防通道和防盗设施。",
+          "巡逻中，民警发现一家超市后门未上锁，立即联系店主加固门锁，并提醒沿街商户配合派出所做好安全隐患排",
+          "查工作。民警还将防诈骗宣传单送到每家店铺，提醒店主警惕冒充客服的电信诈骗，派出所夜巡将常态化开展。")
+_CUT_B = ("东山区检察院公益诉讼守护水源地", "□本报记者 王芳",
+          "日前，东山区人民检察院就一起饮用水源保护公益诉讼案件召开公开听证会，邀请人大代表参加听证。",
+          "检察官介绍，该院在办理公益诉讼案件中发现水源地周边违规堆放垃圾，随即向相关部门制发检察建议。",
+          "目前，水源地周边垃圾已全部清运，东山区检察院将持续跟进监督，守护群众饮用水安全。")
+
+
+def test_a_tail_right_under_the_next_byline_completes_its_word():
+    page = "\n\n".join([*_CUT_A[:3], *_CUT_B[:2], _CUT_A[3], *_CUT_B[2:]])
+    police, procuratorate = segment(page)
+    assert "安全隐患排查工作。民警还将" in police.text
+    assert procuratorate.byline == "□本报记者 王芳"
+    assert procuratorate.text.startswith("日前，东山区人民检察院")
+    assert "查工作" not in procuratorate.text and procuratorate.text.endswith("守护群众饮用水安全。")
+
+
+def test_a_caption_between_a_tail_and_the_resumed_article_does_not_hide_the_resumption():
+    caption = "图为民警在路口疏导交通。 本报记者 赵红 摄"
+    page = "\n\n".join([*_CUT_A[:3], *_CUT_B[:3], _CUT_A[3], caption, *_CUT_B[3:]])
+    arts = segment(page)
+    police, procuratorate = (next(a for a in arts if a.title == t) for t in (_CUT_A[0], _CUT_B[0]))
+    assert "安全隐患排查工作。" in police.text and "水源地周边垃圾" not in police.text
+    assert procuratorate.text.endswith("守护群众饮用水安全。") and "查工作" not in procuratorate.text
+    assert any(a.kind == "caption" for a in arts)

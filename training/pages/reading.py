@@ -11,7 +11,8 @@ training/pages/patterns.toml, so a page of any length is read in linear time.
 from __future__ import annotations
 
 from .boundary import cosine as boundary_cosine, grams as boundary_grams
-from .paragraphs import (BODY, BYLINE, COLUMN, HEADLINE, MARKER, _CONTINUES, _Para, _middle_width)
+from .paragraphs import (BODY, BYLINE, CAPTION, COLUMN, CREDIT, HEADLINE, MARKER, _CONTINUES, _Para,
+                         _middle_width)
 
 
 class _Reading:
@@ -26,6 +27,11 @@ class _Reading:
 
         def eligible(j: int) -> bool:
             return kind[j] == BODY and not claimed[j] and (j == 0 or kind[j - 1] not in (HEADLINE, BYLINE))
+
+        def free(j: int) -> bool:
+            # Right under a headline or byline a paragraph is that article's first, unless it
+            # cannot be: it completes a word or a sentence cut elsewhere.
+            return kind[j] == BODY and not claimed[j]
 
         tails = [i for i in range(n - 1) if kind[i] == BODY and paras[i].open]
         # 1. adjacent junctions that form a word
@@ -45,7 +51,7 @@ class _Reading:
             # a page of thousands of open paragraphs linear.
             next_is_body = eligible(i + 1)
             for j in range(i + 2, min(n, i + 2 + self.pt.interleave_max_paras)):
-                if not eligible(j) or not self.word_across(paras[i].squeezed, paras[j].squeezed):
+                if not free(j) or not self.word_across(paras[i].squeezed, paras[j].squeezed):
                     continue
                 pred = paras[j - 1]
                 if kind[j - 1] == BODY and pred.open and self.word_across(pred.squeezed, paras[j].squeezed):
@@ -72,7 +78,7 @@ class _Reading:
         # unfinished paragraph before it that nothing continues yet
         unlinked = set(tails) - set(link)
         for j in range(1, n):
-            if not unlinked or not eligible(j) or paras[j].squeezed[0] not in _CONTINUES:
+            if not unlinked or not free(j) or paras[j].squeezed[0] not in _CONTINUES:
                 continue
             for i in range(j - 1, max(-1, j - 2 - self.pt.interleave_max_paras), -1):
                 if i in unlinked:
@@ -134,20 +140,25 @@ class _Reading:
             w = _middle_width([q for q in mine if q.kind == BODY])
             g_mine = boundary_grams("".join(q.squeezed for q in mine))
             theirs: list[_Para] = [q for q in paras[i + 1:i + 3] if q.kind == HEADLINE]
-            best, best_j, seen = 0.0, -1, 0
+            best, best_j, seen, run_start = 0.0, -1, 0, -1
             for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
                 if kind[j] in (HEADLINE, BYLINE, COLUMN) and seen:
                     break  # past the next article's first paragraphs
                 if kind[j] != BODY:
                     continue
+                score = 0.0
                 if eligible(j) and not paras[j - 1].open and kind[j - 1] == BODY:
                     wj = paras[j].width
                     if not (w and wj and abs(w - wj) > self.pt.wrap_width_tolerance):
                         g = boundary_grams(paras[j].squeezed)
                         g_theirs = boundary_grams("".join(q.squeezed for q in theirs))
                         score = boundary_cosine(g, g_mine) - boundary_cosine(g, g_theirs)
-                        if score > best:
-                            best, best_j = score, j
+                # A tail of several paragraphs all share the cut article's words: it starts at the
+                # first of a run of candidates that do, not at the one that shares most.
+                at = run_start if score > 0 and run_start >= 0 else j
+                run_start = at if score > 0 else -1
+                if score > best:
+                    best, best_j = score, at
                 theirs.append(paras[j])
                 seen += 1
                 if seen >= 4:
@@ -221,8 +232,9 @@ class _Reading:
         run: list[list[int]] = []
         k, seen = j, 0
         # Section headings may stand in the tail; a headline with a byline after it opens another article.
-        # A furniture line (责任编辑：…) may end the tail too.
-        while k < n and seen < pt.interleave_max_paras and (paras[k].kind in (BODY, COLUMN) or (
+        # A furniture line (责任编辑：…) may end the tail too, and a photo caption may stand between
+        # the tail and the resumed article (it is an item of its own: it does not vote).
+        while k < n and seen < pt.interleave_max_paras and (paras[k].kind in (BODY, COLUMN, CAPTION, CREDIT) or (
                 paras[k].kind == HEADLINE and k + 1 < n and paras[k + 1].kind in (BODY, HEADLINE))):
             unit = [k]
             # Paragraphs, not units, are counted: from each far link on a chain of thousands of
@@ -274,7 +286,10 @@ class _Reading:
                 continue
             w = next((paras[m].width for m in unit if paras[m].width), 0)
             g = boundary_grams("".join(paras[m].squeezed for m in unit))
-            votes.append(2 * (width_vote(w, wb) - width_vote(w, wa)) + boundary_cosine(g, gb) - boundary_cosine(g, ga))
+            # With the other side's width unknown, a width like the tail's own says little (the two
+            # columns may be set alike); one unlike it says the unit is not the tail's.
+            by_width = width_vote(w, wb) - width_vote(w, wa) if wb else max(0, -width_vote(w, wa))
+            votes.append(2 * by_width + boundary_cosine(g, gb) - boundary_cosine(g, ga))
         best, best_at, total = pt.resume_margin, None, 0.0
         for t in range(len(votes) - 1, -1, -1):  # suffix sums: the rest from unit t on goes back
             if votes[t] is None:
