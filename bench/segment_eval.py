@@ -7,7 +7,9 @@ Leave-one-style-out: for each layout style of training/pages/styles.toml a bound
 trained on generated pages of every other style and tested on pages of the held-out one (other
 seeds than training), next to the rules alone (no model). Reported: matched articles, boundary
 precision/recall (training/pages/score.py), and the tag macro-F1 of the matched articles against
-the same tagger on the gold article text (title + body).
+the same tagger on the gold article text (title + body): the corpus text, and the article as the
+page prints it (the perfect split). The same over all articles, an unmatched one tagged by the
+predicted article that overlaps it most, is reported too (stricter: it charges misses twice).
 
 The seed pages are split with the shipped boundary model, which never saw them.
 
@@ -266,7 +268,7 @@ def generated_scores(pages: list, model, tagger) -> dict:
     are reported too: they differ also by what the generator printed around it.
     """
     found = total = tp = n_pred = n_gold = 0
-    gold_tags, seg_texts, gold_texts, printed = [], [], [], []
+    gold_tags, seg_texts, gold_texts, printed, matched = [], [], [], [], []
     for page in pages:
         arts = segment(page.text, model=model)
         units = [u.chars for u in page.units]
@@ -279,6 +281,7 @@ def generated_scores(pages: list, model, tagger) -> dict:
             seg_texts.append(arts[m.article].classify_text if m.article >= 0 else "")
             gold_texts.append(f"{unit.title}\n{unit.text}")
             printed.append(printed_text(page, unit))
+            matched.append(m.found)
         t, p, g = boundaries(page.text, units, arts)
         tp, n_pred, n_gold = tp + t, n_pred + p, n_gold + g
     out = {"found": found, "articles": total, "precision": tp / n_pred if n_pred else 0.0,
@@ -290,9 +293,18 @@ def generated_scores(pages: list, model, tagger) -> dict:
             return [set(r.labels) if t else set() for r, t in zip(tagger.classify(texts), texts)]
 
         none = [set() for _ in gold_tags]
-        out["f1_segmented"] = score(gold_tags, tags(seg_texts), tagger.labels, none)["macro_f1"]
-        out["f1_gold_text"] = score(gold_tags, tags(gold_texts), tagger.labels, none)["macro_f1"]
-        out["f1_printed"] = score(gold_tags, tags(printed), tagger.labels, none)["macro_f1"]
+        seg, gold, prn = tags(seg_texts), tags(gold_texts), tags(printed)
+        out["f1_segmented"] = score(gold_tags, seg, tagger.labels, none)["macro_f1"]
+        out["f1_gold_text"] = score(gold_tags, gold, tagger.labels, none)["macro_f1"]
+        out["f1_printed"] = score(gold_tags, prn, tagger.labels, none)["macro_f1"]
+        # The issue's measure: the matched articles only, against their gold text (corpus and printed).
+        keep = [k for k, f in enumerate(matched) if f]
+
+        def on_matched(pred):
+            return score([gold_tags[k] for k in keep], [pred[k] for k in keep], tagger.labels,
+                         [set() for _ in keep])["macro_f1"]
+
+        out["m_segmented"], out["m_gold_text"], out["m_printed"] = on_matched(seg), on_matched(gold), on_matched(prn)
     return out
 
 
@@ -308,9 +320,10 @@ def leave_one_style_out(tagger, per_style: int, train_pages: int, seed: int) -> 
            f"{train_pages} training pages (seed {seed}, minus the held-out style's), {per_style} test pages per style "
            f"(seed {seed + 1}); a unit is an article, captions excluded.", "",
            "| held-out style | articles | matched (model) | matched (rules) | boundary P | boundary R | "
-           "P (rules) | R (rules) | tag F1 segmented | tag F1 perfect split | tag F1 corpus text |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
-    worst, tag_loss, corpus_loss = 1.0, 0.0, 0.0
+           "P (rules) | R (rules) | tag F1 segmented | tag F1 perfect split | tag F1 corpus text "
+           "| matched: tag F1 segmented | matched: perfect split | matched: corpus text |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    worst, tag_loss, corpus_loss, m_loss, m_corpus_loss = 1.0, 0.0, 0.0, 0.0, 0.0
     for held in styles:
         keep = np.array([s != held for s in style_of])
         model = fit(x[keep], y[keep])
@@ -322,11 +335,16 @@ def leave_one_style_out(tagger, per_style: int, train_pages: int, seed: int) -> 
         if "f1_segmented" in m:
             tag_loss = max(tag_loss, m["f1_printed"] - m["f1_segmented"])
             corpus_loss = max(corpus_loss, m["f1_gold_text"] - m["f1_segmented"])
-            f1 = f"{m['f1_segmented']:.3f} | {m['f1_printed']:.3f} | {m['f1_gold_text']:.3f}"
+            m_loss = max(m_loss, m["m_printed"] - m["m_segmented"])
+            m_corpus_loss = max(m_corpus_loss, m["m_gold_text"] - m["m_segmented"])
+            f1 = (f"{m['f1_segmented']:.3f} | {m['f1_printed']:.3f} | {m['f1_gold_text']:.3f} | "
+                  f"{m['m_segmented']:.3f} | {m['m_printed']:.3f} | {m['m_gold_text']:.3f}")
         out.append(f"| {held} | {m['articles']} | {m['found']} ({share:.1%}) | {r['found']} ({r['found'] / r['articles']:.1%}) | "
-                   f"{m['precision']:.3f} | {m['recall']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {f1 or '- | - | -'} |")
+                   f"{m['precision']:.3f} | {m['recall']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {f1 or '- | - | - | - | - | -'} |")
     out += ["", f"worst held-out style: **{worst:.1%}** matched; largest tag macro-F1 loss against the perfect "
-                f"split: **{tag_loss:.3f}** (against the corpus text: {corpus_loss:.3f})"]
+                f"split: **{tag_loss:.3f}** over all articles (against the corpus text: {corpus_loss:.3f}); "
+                f"over the matched articles (the issue's measure): **{m_loss:.3f}** against the perfect split, "
+                f"**{m_corpus_loss:.3f}** against the corpus text"]
     return out
 
 
