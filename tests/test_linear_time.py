@@ -385,6 +385,10 @@ LOOP_PAGES = [
     ("pieces: sentence lines, then headline-like lines", repeated(lambda i: f"民警走进社区{i}。\n{HEAD}\n"), None),
     ("pieces: widest wraps, then a short line",
      repeated(lambda i: f"{filled(OPEN, 47)}\n{filled(OPEN, 49)}{i}\n{OPEN[:5]}\n"), "breaks"),
+    # _Splitter.joined_pieces(): a paragraph wrapped with blank lines inside words, thousands of
+    # two-line pieces joined into one ("…隐患排" + "查工作…" at every blank line)
+    ("joined pieces: blank lines inside words",
+     repeated(lambda i: f"查工作{i}民警走进社区开展隐患排\n查工作民警走进社区开展隐患排\n\n"), "_word_across_blank"),
     # link_wraps step 2: a word formed across a far junction ("…隐患排" + "查等…")
     ("links 2: far word junctions", repeated(lambda i: f"{OPEN[:30]}{i}隐患排\n\n{HEAD}{i}\n\n查等方面{CLOSED}\n\n"),
      "word_across"),

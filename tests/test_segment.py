@@ -313,3 +313,30 @@ def test_a_caption_between_a_tail_and_the_resumed_article_does_not_hide_the_resu
     assert "安全隐患排查工作。" in police.text and "水源地周边垃圾" not in police.text
     assert procuratorate.text.endswith("守护群众饮用水安全。") and "查工作" not in procuratorate.text
     assert any(a.kind == "caption" for a in arts)
+
+
+def test_a_blank_line_inside_a_word_is_a_wrap_not_a_paragraph_break():
+    # An extraction that prints the line breaks of a wrapped paragraph as blank lines: the piece
+    # after "…隐患排" alone would look like a two-line headline.
+    page = ("清河派出所夜巡护航平安街区\n\n□本报记者 张明\n\n"
+            "近日，青州市公安局清河派出所组织民\n警开展夜间巡逻，重点检查安全隐患排\n\n"
+            "查和消防通道畅通情况\n民警还将防诈骗宣传单送到每家店铺\n\n"
+            "巡逻中，民警发现一家超市后门未上锁，立即联系店主加固门锁。")
+    arts = segment(page)
+    assert [a.title for a in arts] == ["清河派出所夜巡护航平安街区"]
+    assert "重点检查安全隐患排查和消防通道畅通情况" in arts[0].text.replace("\n", "")
+
+
+@pytest.mark.parametrize("gap, joined", [
+    ("安全隐患排\n\n查和消防通道", True),     # a blank line inside 排查: a wrap
+    ("安全隐患排查\n\n工作和消防通道", False),  # between two words: a paragraph break may fall there
+    ("安全隐患排查。\n\n查和消防通道", False),  # after a sentence's end
+])
+def test_a_blank_line_joins_pieces_only_inside_a_word(gap, joined):
+    from training.pages.patterns import default_patterns
+    from training.pages.segment import _Splitter
+
+    page = f"近日，青州市公安局清河派出所组织民\n警开展夜间巡逻，重点检查{gap}畅通情况\n民警还将宣传单送到每家店铺。"
+    pieces = list(_Splitter(page, default_patterns(), None).joined_pieces())
+    assert len(pieces) == (1 if joined else 2)
+    assert pieces[-1][1] == len(page) and pieces[0][0] == 0

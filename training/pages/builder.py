@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from .segment import _Splitter
 
 
+def _reflowed(page: str, start: int, end: int) -> str:
+    """One paragraph's text, reflowed: a blank line inside it (a wrap across a blank line, see
+    _Splitter.joined_pieces) is a line break like any other, not a paragraph break."""
+    text = page[start:end]
+    if "\n" in text and not all(line.strip() for line in text.split("\n")):
+        text = "\n".join(line for line in text.split("\n") if line.strip())
+    return reflow_text(text)
+
+
 @dataclass(eq=False)
 class _Art:
     kind: str = "article"
@@ -347,7 +356,7 @@ class _Builder:
                 if unit[0].kind == CAPTION:
                     cap = unit[0]
                     cut = cap.credit_at if cap.credit_at > cap.start else cap.end
-                    blocks.append(reflow_text(page[cap.start:cut]).strip())
+                    blocks.append(_reflowed(page, cap.start, cut).strip())
                     credit = page[cut:cap.end] if cut < cap.end else ""
                     if cap.credit is not None:
                         credit = page[cap.credit.start:cap.credit.end]
@@ -357,7 +366,7 @@ class _Builder:
                 pieces: list[str] = []  # joined once: no quadratic string building
                 last = ""
                 for p in unit:
-                    piece = reflow_text(page[p.start:p.end])
+                    piece = _reflowed(page, p.start, p.end)
                     if last and piece and last.isascii() and last.isalnum() and piece[0].isascii() and piece[0].isalnum():
                         pieces.append(" ")
                     if piece:

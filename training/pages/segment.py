@@ -55,6 +55,7 @@ class _Splitter(_Reading):
         self.paras: list[_Para] = []
         self._hits: dict[int, tuple[int, ...]] = {}
         self._junctions: dict[tuple[str, str], bool] = {}  # the same junction is often tried again
+        self._joined: dict[int, list[tuple[int, int]]] = {}  # joined piece's start -> its parts so far
 
     # ---- pass 1: paragraphs and their kinds ------------------------------------------------
 
@@ -120,6 +121,48 @@ class _Splitter(_Reading):
                 top = max(top, w)
                 cur.append((s, e, w, squeezed[-1] in SENTENCE_END or squeezed.endswith(("。”", "！”", "？”"))))
         yield from flush()
+
+    def joined_pieces(self) -> Iterator[tuple[int, int, int, list[int]]]:
+        """pieces(), with a blank line that falls inside a word taken as the hard wrap it is.
+
+        Some extractions print a wrapped paragraph's line breaks as blank lines: the piece before
+        such a blank line ends mid-sentence on a full-width line, and the junction splits a word
+        ("…隐患排" + "查工作…"). One word test per blank line, and the widths of the piece being
+        joined are kept as running maxima, so a paragraph of thousands of such lines costs its
+        length.
+        """
+        page, tol = self.page, self.pt.wrap_width_tolerance
+        held: list | None = None  # [start, end, lines, widths, widest line but the last, last part's start]
+        for start, end, lines, widths in self.pieces():
+            if held is not None and held[2] >= 2 and "\n" in page[held[1]:start] \
+                    and abs(held[3][-1] - held[4]) <= tol and self._word_across_blank(held[1], start, end):
+                held[4] = max(held[4], held[3][-1], *widths[:-1])
+                # its parts, for drop_repeats: a reprint may be of one of them
+                self._joined.setdefault(held[0], []).append((held[5], held[1]))
+                held[1], held[5] = end, start
+                held[2] += lines
+                held[3].extend(widths)
+                continue
+            if held is not None:
+                yield from self._close(held)
+            held = [start, end, lines, list(widths), max(widths[:-1], default=0), start]
+        if held is not None:
+            yield from self._close(held)
+
+    def _close(self, held: list) -> Iterator[tuple[int, int, int, list[int]]]:
+        if held[0] in self._joined:
+            self._joined[held[0]].append((held[5], held[1]))
+        yield held[0], held[1], held[2], held[3]
+
+    def _word_across_blank(self, a_end: int, b_start: int, b_end: int) -> bool:
+        """Whether the line ending at a_end runs on into the text line starting at b_start, inside a word."""
+        page = self.page
+        last = _squeeze(page, page.rfind("\n", 0, a_end) + 1, a_end)
+        nl = page.find("\n", b_start, b_end)
+        first = _squeeze(page, b_start, nl if nl >= 0 else b_end)
+        if not last or not first or last[-1] in SENTENCE_END or self.line_kind(first) != "text":
+            return False  # (a one-line piece may be a headline: only pieces of 2+ lines are joined)
+        return self.word_across(last, first)
 
     def classify(self, start: int, end: int, lines: int, widths: list[int]) -> list[_Para]:
         page, pt = self.page, self.pt
@@ -248,6 +291,8 @@ class _Splitter(_Reading):
                     if prev is not None and prev.kind == BYLINE and prev.end <= p.start and prev.squeezed in bylines:
                         prev.duplicate = True  # a repeated "本报讯（…）first paragraph": its byline too
                 seen.add(p.squeezed)
+                # A paragraph joined across blank lines: a reprint may be of the piece before one.
+                seen.update(_squeeze(self.page, a, b) for a, b in self._joined.get(p.start, ()))
             elif p.kind == BYLINE:
                 bylines.add(p.squeezed)
 
@@ -297,7 +342,7 @@ class _Splitter(_Reading):
                 p.kind = CAPTION
 
     def run(self) -> list[Article]:
-        for start, end, lines, widths in self.pieces():
+        for start, end, lines, widths in self.joined_pieces():
             self.paras.extend(self.classify(start, end, lines, widths))
         self.drop_repeats()
         kept = [p for p in self.paras if not p.duplicate and p.kind != NOISE]
