@@ -263,12 +263,13 @@ class _Reading:
 
         a_side = side(i, run[0])
         b_side = side(j - 1, [])
+        # The interrupted article has printed little before the tail (often one paragraph, or
+        # none): its headline (the nearest before j) speaks for it too.
+        head = next((paras[m] for m in range(j - 1, max(i, j - 4), -1) if paras[m].kind == HEADLINE), None)
+        if head is not None:
+            b_side.append(head)
         if not b_side:
-            # The tail came right under the interrupted article's headline: its headline (the
-            # nearest before j) speaks for it.
-            b_side = [next((paras[m] for m in range(j - 1, max(i, j - 4), -1) if paras[m].kind == HEADLINE), None)]
-            if b_side[0] is None:
-                return None
+            return None
         wa = next((p.width for p in a_side if p.width), 0)
         wb = next((p.width for p in b_side if p.width), 0)
         ga = boundary_grams("".join(p.squeezed for p in a_side))
