@@ -340,3 +340,14 @@ def test_a_blank_line_joins_pieces_only_inside_a_word(gap, joined):
     pieces = list(_Splitter(page, default_patterns(), None).joined_pieces())
     assert len(pieces) == (1 if joined else 2)
     assert pieces[-1][1] == len(page) and pieces[0][0] == 0
+
+
+def test_a_reprinted_paragraph_belongs_with_the_article_that_printed_it_first():
+    # The reprint of the procuratorate article's first paragraph comes after the police
+    # article's interleaved tail, inside the police article's stretch of the page.
+    page = "\n\n".join([*_CUT_A[:3], *_CUT_B[:3], _CUT_A[3], _CUT_B[2], *_CUT_B[3:]])
+    arts = segment(page)
+    police, procuratorate = (next(a for a in arts if a.title == t) for t in (_CUT_A[0], _CUT_B[0]))
+    reprint = page.rindex(_CUT_B[2][:10])
+    assert [a for a, _ in procuratorate.repeats] == [reprint]
+    assert police.repeats == [] and "安全隐患排查工作" in police.text

@@ -385,7 +385,14 @@ class _Builder:
         owner.sort(key=lambda x: x[0])
         ends = [e for e, _ in owner]
         for p in self.sp.paras:
-            if p.duplicate:  # the article whose span ends last before the repeat
+            if p.duplicate:
+                # The article that printed the original (a reprint belongs with it), else the one
+                # whose span ends last before the repeat.
+                orig = p.repeat_of
+                k = bisect_right(ends, orig.start) if orig is not None else len(owner)
+                if k < len(owner) and any(a <= orig.start < b for a, b in owner[k][1].spans):
+                    owner[k][1].repeats.append((p.start, p.end))
+                    continue
                 k = bisect_right(ends, p.start)
                 if k:
                     owner[k - 1][1].repeats.append((p.start, p.end))

@@ -91,6 +91,7 @@ class _Para:
     credit_at: int = -1  # caption: page offset where its photo credit starts
     duplicate: bool = False
     credit: "_Para | None" = None  # caption: its photo credit printed as a paragraph of its own
+    repeat_of: "_Para | None" = None  # a duplicate: the paragraph it reprints
 
     @property
     def open(self) -> bool:

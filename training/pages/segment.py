@@ -281,18 +281,20 @@ class _Splitter(_Reading):
     # ---- passes 2 and 3 -----------------------------------------------------------------------
 
     def drop_repeats(self) -> None:
-        seen: set[str] = set()
+        seen: dict[str, _Para] = {}  # text -> the paragraph that printed it first
         bylines: set[str] = set()
         for k, p in enumerate(self.paras):
             if p.kind in (BODY, CAPTION) and len(p.squeezed) >= self.pt.duplicate_min_chars:
                 if p.squeezed in seen:
                     p.duplicate = True
+                    p.repeat_of = seen[p.squeezed]
                     prev = self.paras[k - 1] if k else None
                     if prev is not None and prev.kind == BYLINE and prev.end <= p.start and prev.squeezed in bylines:
                         prev.duplicate = True  # a repeated "本报讯（…）first paragraph": its byline too
-                seen.add(p.squeezed)
+                seen.setdefault(p.squeezed, p)
                 # A paragraph joined across blank lines: a reprint may be of the piece before one.
-                seen.update(_squeeze(self.page, a, b) for a, b in self._joined.get(p.start, ()))
+                for a, b in self._joined.get(p.start, ()):
+                    seen.setdefault(_squeeze(self.page, a, b), p)
             elif p.kind == BYLINE:
                 bylines.add(p.squeezed)
 
