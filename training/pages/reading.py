@@ -98,7 +98,7 @@ class _Reading:
             w = paras[i].width
             if i in link or eligible(i + 1):
                 continue
-            other, headed, between, heads = 0, False, [], []
+            other, headed, between, heads, near = 0, False, [], [], -1
             for j in range(i + 1, min(n, i + 2 + self.pt.interleave_max_paras)):
                 wj = paras[j].width
                 headed = headed or kind[j] in (HEADLINE, BYLINE)
@@ -112,9 +112,14 @@ class _Reading:
                     if (headed and (1 <= len(between) <= 2 or kind[j - 1] == MARKER) and eligible(j)
                             and not paras[j - 1].open
                             and self.closer_to(paras[j], mine, between + heads, self.pt.resume_margin)):
-                        link[i] = j
-                        claimed[j] = True
+                        # The paragraph right before, closer to the cut article too (if by less),
+                        # is where its column goes on: a tail's paragraphs come together.
+                        at = j - 1 if near == j - 1 else j
+                        link[i] = at
+                        claimed[at] = True
                         break
+                    near = j if (between and eligible(j) and not paras[j - 1].open
+                                 and self.closer_to(paras[j], mine, between + heads)) else -1
                     between.append(paras[j])
                     if len(between) > 2 and not w:
                         break
