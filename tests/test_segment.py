@@ -351,3 +351,15 @@ def test_a_reprinted_paragraph_belongs_with_the_article_that_printed_it_first():
     reprint = page.rindex(_CUT_B[2][:10])
     assert [a for a, _ in procuratorate.repeats] == [reprint]
     assert police.repeats == [] and "安全隐患排查工作" in police.text
+
+
+def test_a_comma_headline_over_a_byline_stays_a_headline_after_a_cut_column():
+    # After an unfinished (cut) column a line with a comma would be taken for its next line,
+    # but a byline right under it says it is the next article's headline.
+    head = "检察官支持起诉，农民工讨回工钱"
+    page = "\n\n".join([*_CUT_A[:3], head, "□本报记者 王芳", *_CUT_B[2:4], _CUT_A[3], _CUT_B[4]])
+    arts = segment(page)
+    assert head in [a.title for a in arts]
+    court = next(a for a in arts if a.title == head)
+    assert court.byline == "□本报记者 王芳" and court.text.startswith("日前，东山区人民检察院")
+    assert head not in next(a for a in arts if a.title == _CUT_A[0]).text

@@ -303,8 +303,8 @@ class _Splitter(_Reading):
 
         Half of a word split by a wrap is; so is a line with a pause mark inside ("据了解，……设在
         园区正") beside hard-wrapped text or after an unfinished sentence, unless it ends like a
-        headline ("！？”"). Among one-paragraph-per-line text, "检察官支持起诉，农民工讨回工钱" is
-        a headline.
+        headline ("！？”") or stands on one line right over a byline. Among one-paragraph-per-line
+        text, "检察官支持起诉，农民工讨回工钱" is a headline.
         """
         pt = self.pt
         for i, p in enumerate(paras):
@@ -324,7 +324,8 @@ class _Splitter(_Reading):
                 # A line as wide as the lines of the unfinished paragraph before it, with body text
                 # after: the paragraph's next line, cut off by a blank line.
                 p.kind = BODY
-            elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in _ENUMERATOR.sub("", sq, 1)) and (
+            elif sq[-1] not in pt.headline_pause_ends and any(c in pt.headline_pause for c in _ENUMERATOR.sub("", sq, 1)) and not (
+                nxt is not None and nxt.kind == BYLINE and p.lines == 1) and (  # (over a byline: a headline)
                 (prev is not None and prev.kind == BODY and (prev.open or abs(_width(sq) - prev.width) <= 1))
                 or (nxt is not None and nxt.kind == BODY and (abs(_width(sq) - nxt.width) <= 1 or nxt.squeezed[0] in _CONTINUES))
                 or p.lines > 1
