@@ -265,7 +265,9 @@ def generated_scores(pages: list, model, tagger) -> dict:
     Tags of the predicted split are compared with tags of the perfect split of the same page
     (`printed_text`: what the page prints for each article, kicker, byline and markers included),
     so the difference is what splitting costs. Tags of the corpus text the article was made from
-    are reported too: they differ also by what the generator printed around it.
+    are reported too: they differ also by what the generator printed around it. f1_* are over
+    all articles (an unmatched one tagged by the predicted article that overlaps it most); m_*
+    over the matched articles only (0.0 when none is matched).
     """
     found = total = tp = n_pred = n_gold = 0
     gold_tags, seg_texts, gold_texts, printed, matched = [], [], [], [], []

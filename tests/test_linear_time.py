@@ -458,6 +458,23 @@ def test_each_loop_page_reaches_its_loop(monkeypatch, name, make, method):
     assert len(calls) >= 3, f"{name}: {method} called {len(calls)} times"
 
 
+# _Builder.articles_out: thousands of reprints, each credited to the article of its original (a
+# caption's text, which owns no span; a paragraph printed first, before thousands of spans). The
+# cost per reprint is small, so a quadratic walk over the spans shows only from 100k characters
+# on: these run at 20k and 200k.
+REPRINT_PAGES = [
+    ("reprints of a caption", lambda n: ("图为民警在路口疏导交通。\n\n清河派出所夜巡护航\n\n"
+     + repeated(lambda i: f"民警走访居民{i}户。\n\n图为民警在路口疏导交通。\n\n")(n))[:n]),
+    ("reprints of a first paragraph", lambda n: (f"{HEAD}\n\n{CLOSED}\n\n"
+     + repeated(lambda i: f"{CLOSED[:9]}{i}{CLOSED[9:]}\n\n{CLOSED}\n\n")(n))[:n]),
+]
+
+
+@pytest.mark.parametrize("name, make", REPRINT_PAGES, ids=[n for n, _ in REPRINT_PAGES])
+def test_reprints_are_credited_in_linear_time(name, make):
+    assert_linear(segment, make, sizes=(20_000, 200_000), what=name)
+
+
 def test_cohesion_features_are_linear():
     """boundary.grams/cosine/share on passages of distinct and of repeated bigrams."""
     from training.pages.boundary import cosine, grams, share

@@ -363,3 +363,27 @@ def test_a_comma_headline_over_a_byline_stays_a_headline_after_a_cut_column():
     court = next(a for a in arts if a.title == head)
     assert court.byline == "□本报记者 王芳" and court.text.startswith("日前，东山区人民检察院")
     assert head not in next(a for a in arts if a.title == _CUT_A[0]).text
+
+
+@pytest.mark.parametrize("eol, filler", [("\n", ""), ("\r\n", ""), ("\r", ""), ("\n", "\u200b"), ("\n", "\ufeff"),
+                                          ("\r\n", "\u3000")])
+def test_a_wrap_across_a_blank_line_is_joined_whatever_the_line_breaks(eol, filler):
+    page = ("清河派出所夜巡护航平安街区\n\n□本报记者 张明\n\n近日，青州市公安局清河派出所组织民\n警开展夜间巡逻，重点检查安全隐患排"
+            "\nBLANK\n查和消防通道畅通情况\n民警还将防诈骗宣传单送到每家店铺\n\n巡逻中，民警发现一家超市后门未上锁。")
+    [police] = segment(page.replace("BLANK", filler).replace("\n", eol))
+    assert "重点检查安全隐患排查和消防通道畅通情况民警还将" in police.text
+
+
+def test_a_reprint_of_part_of_a_reprint_goes_with_the_article_that_printed_it_first():
+    # X is printed whole in the police article; the procuratorate article reprints it wrapped
+    # across a blank line (one paragraph, a duplicate), then its first part alone.
+    p1 = "近日，青州市公安局清河派出所组织民\n警开展夜间巡逻，重点检查沿街商铺的\n消防设施和防盗设施，开展安全隐患排"
+    p2 = "查和消防通道畅通情况\n民警还将防诈骗宣传单送到每家店铺"
+    x = p1.replace("\n", "") + p2.replace("\n", "")
+    page = ("清河派出所夜巡护航平安街区\n\n□本报记者 张明\n\n" + x + "\n\n巡逻中，民警发现一家超市后门未上锁。\n\n"
+            "东山区检察院公益诉讼守护水源地\n\n□本报记者 王芳\n\n日前，东山区人民检察院召开公开听证会。\n\n"
+            + p1 + "\n\n" + p2 + "\n\n目前，水源地周边垃圾已全部清运。\n\n" + p1 + "\n\n检察官将持续跟进，守护群众饮用水安全。")
+    police, procuratorate = segment(page)
+    assert page.rindex(p1) in [a for a, _ in police.repeats]
+    assert page.index(p1) in [a for a, _ in police.repeats]  # the whole reprint, too
+    assert procuratorate.repeats == []

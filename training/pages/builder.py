@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..normalize import reflow_text
 from .boundary import features as boundary_features
-from .paragraphs import (BODY, BYLINE, CAPTION, COLUMN, HEADLINE, MARKER, SIGNOFF, Article, _Para,
-                         _domain_terms, _middle_width, _tidy)
+from .paragraphs import (_LINE_BREAK, _WS, BODY, BYLINE, CAPTION, COLUMN, HEADLINE, MARKER, SIGNOFF, Article,
+                         _Para, _domain_terms, _middle_width, _tidy)
 
 if TYPE_CHECKING:
     from .segment import _Splitter
@@ -27,8 +27,9 @@ def _reflowed(page: str, start: int, end: int) -> str:
     """One paragraph's text, reflowed: a blank line inside it (a wrap across a blank line, see
     _Splitter.joined_pieces) is a line break like any other, not a paragraph break."""
     text = page[start:end]
-    if "\n" in text and not all(line.strip() for line in text.split("\n")):
-        text = "\n".join(line for line in text.split("\n") if line.strip())
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 2 and not all(_WS.sub("", line) for line in lines):
+        text = "\n".join(line for line in lines if _WS.sub("", line))
     return reflow_text(text)
 
 
@@ -381,21 +382,22 @@ class _Builder:
             )
             out.append(article)
             if art.kind != CAPTION:
-                owner.extend((e, article) for _, e in spans)
+                owner.extend((e, s, article) for s, e in spans)
         owner.sort(key=lambda x: x[0])
-        ends = [e for e, _ in owner]
+        ends = [e for e, _, _ in owner]
         for p in self.sp.paras:
             if p.duplicate:
                 # The article that printed the original (a reprint belongs with it), else the one
-                # whose span ends last before the repeat.
+                # whose span ends last before the repeat. (Spans of articles do not overlap: the
+                # first span ending after a position holds it if it starts at or before it.)
                 orig = p.repeat_of
                 k = bisect_right(ends, orig.start) if orig is not None else len(owner)
-                if k < len(owner) and any(a <= orig.start < b for a, b in owner[k][1].spans):
-                    owner[k][1].repeats.append((p.start, p.end))
+                if k < len(owner) and owner[k][1] <= orig.start:
+                    owner[k][2].repeats.append((p.start, p.end))
                     continue
                 k = bisect_right(ends, p.start)
                 if k:
-                    owner[k - 1][1].repeats.append((p.start, p.end))
+                    owner[k - 1][2].repeats.append((p.start, p.end))
         out.sort(key=lambda a: (a.start, a.end))
         return out
 

@@ -134,8 +134,9 @@ class _Reading:
                 break  # the first paragraph of the same width decides
         # 6. an unfinished paragraph right before a headline or byline that nothing continues yet:
         # its column was cut there. Of the first few paragraphs after the next article's start
-        # that follow a finished one, the one sharing most words with it (more than with the
-        # article between, and not of another width) is where it goes on.
+        # that follow a finished one, those sharing more words with it than with the article
+        # between (and not of another width) are its tail: it goes on at the first of the run
+        # that holds the one sharing most.
         # (Not where headlines follow their bodies: there the headline after it is its own.)
         for i in [] if after else tails:
             if i in link or eligible(i + 1) or i + 1 >= n or kind[i + 1] not in (HEADLINE, BYLINE) \
@@ -226,11 +227,13 @@ class _Reading:
     def resume_point(self, paras: list[_Para], link: dict[int, int], i: int, j: int, heads: set[int]) -> int | None:
         """Where, in the body paragraphs after an interleaved tail j, the interrupted article resumes.
 
-        The units after j up to the next non-body paragraph are split in two: the tail's article
-        keeps the first part, the article printed between i and j takes the rest. Each unit votes
-        by line width (the same as one side's wrapped paragraphs, not the other's) and shared
-        words (bigram cosine with each side); the split with the largest vote for the second part
-        wins if it clears `resume_margin`. Bounded to a page's worth of paragraphs (`heads`: the
+        The units after j up to the next headline that opens an article (section headings, column
+        labels and photo captions stay in the run; captions do not vote) are split in two: the
+        tail's article keeps the first part, the article printed between i and j takes the rest.
+        Each unit votes by line width (unlike the tail's, or like the other side's when that is
+        known) and shared words (bigram cosine with each side, the interrupted article's headline
+        included); the split with the largest vote for the second part wins if it clears
+        `resume_margin`. Bounded to a page's worth of paragraphs (`heads`: the
         link targets, a set): linear time.
         """
         pt, n = self.pt, len(paras)

@@ -34,8 +34,8 @@ from ..normalize import LONE_SURROGATE, SENTENCE_END, is_cjk
 from .boundary import BoundaryModel, default_model
 from .builder import _Builder
 from .paragraphs import (BODY, BYLINE, CAPTION, COLUMN, CREDIT, HEADLINE, MARKER, NOISE, SIGNOFF, Article,
-                         _CONTINUES, _ENUMERATOR, _Para, _balanced, _domain_terms, _lines, _offset_of,
-                         _squeeze, _trim, _width)
+                         _CONTINUES, _ENUMERATOR, _LINE_BREAK, _Para, _balanced, _domain_terms, _lines,
+                         _offset_of, _squeeze, _trim, _width)
 from .patterns import PagePatterns, default_patterns
 from .reading import _Reading
 from .words import dictionary_jieba
@@ -126,16 +126,18 @@ class _Splitter(_Reading):
         """pieces(), with a blank line that falls inside a word taken as the hard wrap it is.
 
         Some extractions print a wrapped paragraph's line breaks as blank lines: the piece before
-        such a blank line ends mid-sentence on a full-width line, and the junction splits a word
-        ("…隐患排" + "查工作…"). One word test per blank line, and the widths of the piece being
-        joined are kept as running maxima, so a paragraph of thousands of such lines costs its
+        such a blank line has two or more lines and ends mid-sentence on a line as wide as its
+        others, and the junction splits a word ("…隐患排" + "查工作…"). One word test per blank
+        line; the widths of the piece being joined are kept as running maxima and its last line
+        is looked for in its last part only, so a paragraph of thousands of such lines costs its
         length.
         """
         page, tol = self.page, self.pt.wrap_width_tolerance
         held: list | None = None  # [start, end, lines, widths, widest line but the last, last part's start]
         for start, end, lines, widths in self.pieces():
-            if held is not None and held[2] >= 2 and "\n" in page[held[1]:start] \
-                    and abs(held[3][-1] - held[4]) <= tol and self._word_across_blank(held[1], start, end):
+            if held is not None and held[2] >= 2 and held[3][-1] + tol >= held[4] \
+                    and len(_LINE_BREAK.findall(page, held[1], start)) >= 2 \
+                    and self._word_across_blank(held[5], held[1], start, end):
                 held[4] = max(held[4], held[3][-1], *widths[:-1])
                 # its parts, for drop_repeats: a reprint may be of one of them
                 self._joined.setdefault(held[0], []).append((held[5], held[1]))
@@ -154,14 +156,15 @@ class _Splitter(_Reading):
             self._joined[held[0]].append((held[5], held[1]))
         yield held[0], held[1], held[2], held[3]
 
-    def _word_across_blank(self, a_end: int, b_start: int, b_end: int) -> bool:
-        """Whether the line ending at a_end runs on into the text line starting at b_start, inside a word."""
+    def _word_across_blank(self, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+        """Whether the last line of page[a_start:a_end] runs on into the first text line of
+        page[b_start:b_end], inside a word."""
         page = self.page
-        last = _squeeze(page, page.rfind("\n", 0, a_end) + 1, a_end)
-        nl = page.find("\n", b_start, b_end)
-        first = _squeeze(page, b_start, nl if nl >= 0 else b_end)
+        last = _squeeze(page, max(page.rfind("\n", a_start, a_end), page.rfind("\r", a_start, a_end)) + 1, a_end)
+        nl = _LINE_BREAK.search(page, b_start, b_end)
+        first = _squeeze(page, b_start, nl.start() if nl else b_end)
         if not last or not first or last[-1] in SENTENCE_END or self.line_kind(first) != "text":
-            return False  # (a one-line piece may be a headline: only pieces of 2+ lines are joined)
+            return False
         return self.word_across(last, first)
 
     def classify(self, start: int, end: int, lines: int, widths: list[int]) -> list[_Para]:
@@ -294,7 +297,7 @@ class _Splitter(_Reading):
                 seen.setdefault(p.squeezed, p)
                 # A paragraph joined across blank lines: a reprint may be of the piece before one.
                 for a, b in self._joined.get(p.start, ()):
-                    seen.setdefault(_squeeze(self.page, a, b), p)
+                    seen.setdefault(_squeeze(self.page, a, b), p.repeat_of or p)
             elif p.kind == BYLINE:
                 bylines.add(p.squeezed)
 
