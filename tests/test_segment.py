@@ -387,3 +387,28 @@ def test_a_reprint_of_part_of_a_reprint_goes_with_the_article_that_printed_it_fi
     assert page.rindex(p1) in [a for a, _ in police.repeats]
     assert page.index(p1) in [a for a, _ in police.repeats]  # the whole reprint, too
     assert procuratorate.repeats == []
+
+
+def test_the_interrupted_article_resumes_even_when_the_next_article_is_set_like_the_tail():
+    # Columns: the police article (wrapped at 14) is cut, the procuratorate article (at 22)
+    # starts, the police tail follows, the procuratorate article resumes, then a traffic article
+    # set at 14 like the tail, whose headline has no byline under it.
+    police = ["近日，青州市公安局清河派出所组织民警开展夜间巡逻，重点检查沿街商铺的消防通道和防盗设施。",
+              "巡逻中，民警发现一家超市后门未上锁，立即联系店主加固门锁，并提醒商户做好安全隐患排",
+              "查工作。民警还将防诈骗宣传单送到每家店铺，提醒店主警惕冒充客服的电信诈骗。",
+              "派出所负责人表示，夜间巡逻将常态化开展，民警会继续走访沿街商户，守护街区平安。"]
+    water = ["日前，东山区人民检察院就一起饮用水源保护公益诉讼案件召开公开听证会，邀请人大代表、政协委员和周边村民代表参加听证。",
+             "检察官介绍，该院在办理公益诉讼案件中发现水源地周边违规堆放垃圾，随即向相关部门制发检察建议。",
+             "目前，水源地周边垃圾已全部清运，相关部门建立了长效巡查机制，东山区检察院将持续跟进监督，守护群众饮用水安全。"]
+    traffic = ["昨晚，西城区交警大队在辖区主要路口开展酒驾醉驾集中整治行动，查处酒后驾驶违法行为多起。",
+               "交警提醒广大驾驶人，饮酒后切勿驾驶机动车，醉酒驾驶将被依法追究刑事责任。",
+               "据统计，今年以来西城区交警大队已查处酒驾违法行为一百二十余起，其中醉驾二十余起。"]
+    page = "\n\n".join([
+        "清河派出所夜巡护航平安街区", "□本报记者 张明", wrap(police[0], 14), wrap(police[1], 14),
+        "东山区检察院公益诉讼守护水源地", "□本报记者 王芳", wrap(water[0], 22),
+        wrap(police[2], 14), wrap(police[3], 14), wrap(water[1], 22), wrap(water[2], 22),
+        "交警夜查酒驾 守护出行平安", *(wrap(t, 14) for t in traffic)])
+    arts = {a.title: a.text.replace("\n", "") for a in segment(page)}
+    assert "安全隐患排查工作" in arts["清河派出所夜巡护航平安街区"]
+    assert "违规堆放垃圾" not in arts["清河派出所夜巡护航平安街区"]
+    assert arts["东山区检察院公益诉讼守护水源地"].endswith("守护群众饮用水安全。")

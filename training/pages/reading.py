@@ -233,8 +233,9 @@ class _Reading:
         Each unit votes by line width (unlike the tail's, or like the other side's when that is
         known) and shared words (bigram cosine with each side, the interrupted article's headline
         included); the split with the largest vote for the second part wins if it clears
-        `resume_margin`. Bounded to a page's worth of paragraphs (`heads`: the
-        link targets, a set): linear time.
+        `resume_margin`, else a stretch of units voting clearly for the interrupted article (the
+        run may reach into the next articles). Bounded to a page's worth of paragraphs (`heads`:
+        the link targets, a set): linear time.
         """
         pt, n = self.pt, len(paras)
         run: list[list[int]] = []
@@ -299,13 +300,29 @@ class _Reading:
             # columns may be set alike); one unlike it says the unit is not the tail's.
             by_width = width_vote(w, wb) - width_vote(w, wa) if wb else max(0, -width_vote(w, wa))
             votes.append(2 * by_width + boundary_cosine(g, gb) - boundary_cosine(g, ga))
+        # Suffix sums: the rest of the run from unit t on goes back to the interrupted article.
         best, best_at, total = pt.resume_margin, None, 0.0
-        for t in range(len(votes) - 1, -1, -1):  # suffix sums: the rest from unit t on goes back
+        for t in range(len(votes) - 1, -1, -1):
             if votes[t] is None:
                 continue
             total += votes[t]
             if total > best:
                 best, best_at = total, t
+        if best_at is None:
+            # The run may go on past the interrupted article into the next ones (their headlines
+            # read as section headings here) that lean the other way: a stretch of units that
+            # votes clearly for the interrupted article (a maximum-sum segment worth more than the
+            # shared words of one unit can give: line widths agree) is where it resumes.
+            best, total, start = 1.0 + pt.resume_margin, 0.0, None
+            for t, v in enumerate(votes):
+                if v is None:
+                    continue
+                if start is None or total <= 0:
+                    total, start = v, t
+                else:
+                    total += v
+                if total > best:
+                    best, best_at = total, start
         if best_at is None:
             return None
         if best_at and votes[best_at - 1] is None and paras[run[best_at][0]].kind == HEADLINE:
