@@ -404,8 +404,8 @@ LOOP_PAGES = [
     # link_wraps step 5: an open paragraph, a headline, then long runs of paragraphs after it
     ("links 5: runs of another width", cut_column(lambda i, k: wrapped(closed(i, k), 30), 70), "word_across"),
     ("links 5: runs of the same width", cut_column(lambda i, k: wrapped(closed(i, k), 20), 70), "word_across"),
-    ("links 5: runs of one-line paragraphs", cut_column(closed, 70), "closer_to"),
-    ("links 5: markers and one-line paragraphs", cut_column(lambda i, k: f"【案情】\n\n{CLOSED}{i}{k}", 40), "closer_to"),
+    ("links 5: runs of one-line paragraphs", cut_column(closed, 70), "leaning"),
+    ("links 5: markers and one-line paragraphs", cut_column(lambda i, k: f"【案情】\n\n{CLOSED}{i}{k}", 40), "leaning"),
     ("links 5: alternating widths around headlines",
      repeated(lambda i: f"{wrapped(OPEN + str(i), 20)}\n\n{HEAD}{i}\n\n{wrapped(closed(i), 30)}\n\n"), "resume_point"),
     # flows + resume_point: far links, each followed by a long run of units to vote on

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from .segment import _Splitter
 
 
-def _reflowed(page: str, start: int, end: int) -> str:
+def _reflowed(page: str, start: int, end: int, joined: bool) -> str:
     """One paragraph's text, reflowed: a blank line inside it (a wrap across a blank line, see
-    _Splitter.joined_pieces) is a line break like any other, not a paragraph break."""
+    _Splitter.joined_pieces) is a line break like any other, not a paragraph break. Only a page
+    where pieces were joined (`joined`) can have one, so other pages skip the check."""
     text = page[start:end]
-    lines = _LINE_BREAK.split(text)
+    lines = _LINE_BREAK.split(text) if joined else ()
     if len(lines) > 2 and not all(_WS.sub("", line) for line in lines):
         text = "\n".join(line for line in lines if _WS.sub("", line))
     return reflow_text(text)
@@ -332,7 +333,7 @@ class _Builder:
     # ---- output -----------------------------------------------------------------------------
 
     def articles_out(self) -> list[Article]:
-        page = self.sp.page
+        page, joined = self.sp.page, bool(self.sp._joined)
         # Non-whitespace characters before each offset: whether a gap is blank, in one step.
         ink = [0, *accumulate(not c.isspace() for c in page)]
         out: list[Article] = []
@@ -357,7 +358,7 @@ class _Builder:
                 if unit[0].kind == CAPTION:
                     cap = unit[0]
                     cut = cap.credit_at if cap.credit_at > cap.start else cap.end
-                    blocks.append(_reflowed(page, cap.start, cut).strip())
+                    blocks.append(_reflowed(page, cap.start, cut, joined).strip())
                     credit = page[cut:cap.end] if cut < cap.end else ""
                     if cap.credit is not None:
                         credit = page[cap.credit.start:cap.credit.end]
@@ -367,7 +368,7 @@ class _Builder:
                 pieces: list[str] = []  # joined once: no quadratic string building
                 last = ""
                 for p in unit:
-                    piece = _reflowed(page, p.start, p.end)
+                    piece = _reflowed(page, p.start, p.end, joined)
                     if last and piece and last.isascii() and last.isalnum() and piece[0].isascii() and piece[0].isalnum():
                         pieces.append(" ")
                     if piece:

@@ -109,17 +109,19 @@ class _Reading:
                 mine = paras[max(0, i - 2):i + 1]
                 if not (w and wj):
                     # (right after a case marker, the article between has no body yet: its headline speaks for it)
-                    if (headed and (1 <= len(between) <= 2 or kind[j - 1] == MARKER) and eligible(j)
-                            and not paras[j - 1].open
-                            and self.closer_to(paras[j], mine, between + heads, self.pt.resume_margin)):
+                    # (how much more p shares with the cut article than with the one between:
+                    # computed once, for both tests below)
+                    lean = self.leaning(paras[j], mine, between + heads) \
+                        if headed and eligible(j) and not paras[j - 1].open else None
+                    if (lean is not None and (1 <= len(between) <= 2 or kind[j - 1] == MARKER)
+                            and lean > self.pt.resume_margin):
                         # The paragraph right before, closer to the cut article too (if by less),
                         # is where its column goes on: a tail's paragraphs come together.
                         at = j - 1 if near == j - 1 else j
                         link[i] = at
                         claimed[at] = True
                         break
-                    near = j if (between and eligible(j) and not paras[j - 1].open
-                                 and self.closer_to(paras[j], mine, between + heads)) else -1
+                    near = j if between and lean is not None and lean > 0 else -1
                     between.append(paras[j])
                     if len(between) > 2 and not w:
                         break
@@ -176,10 +178,14 @@ class _Reading:
 
     def closer_to(self, p: _Para, mine: list[_Para], theirs: list[_Para], margin: float = 0.0) -> bool:
         """Whether p shares more words (bigram cosine, by more than margin) with `mine` than with `theirs`."""
+        return self.leaning(p, mine, theirs) > margin
+
+    def leaning(self, p: _Para, mine: list[_Para], theirs: list[_Para]) -> float:
+        """Bigram cosine of p with `mine` minus that with `theirs` (its first cohesion_paras)."""
         g = boundary_grams(p.squeezed)
         a = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in mine)))
         b = boundary_cosine(g, boundary_grams("".join(q.squeezed for q in theirs[: self.pt.cohesion_paras])))
-        return a > b + margin
+        return a - b
 
 
     def flows(self, paras: list[_Para], link: dict[int, int]) -> list[list[list[_Para]]]:
@@ -312,7 +318,7 @@ class _Reading:
             # The run may go on past the interrupted article into the next ones (their headlines
             # read as section headings here) that lean the other way: a stretch of units that
             # votes clearly for the interrupted article (a maximum-sum segment worth more than the
-            # shared words of one unit can give: line widths agree) is where it resumes.
+            # shared words of one unit can give: in practice, line widths agree) is where it resumes.
             best, total, start = 1.0 + pt.resume_margin, 0.0, None
             for t, v in enumerate(votes):
                 if v is None:
